@@ -1,0 +1,84 @@
+# Vermilion: `make run` serves a demo clinic, `make test` runs the suite.
+# Both create .venv with a Python >= 3.12 found on this machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first interpreter of 3.12 or newer: $PYTHON if set, then the usual names,
+# then pyenv's versions (pyenv's shims answer for the global version only).
+define find_python
+for c in "$${PYTHON:-}" python3.14 python3.13 python3.12 python3 \
+         $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) \
+         /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do \
+  [ -n "$$c" ] || continue; \
+  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+    command -v "$$c"; exit 0; \
+  fi; \
+done; exit 1
+endef
+
+.PHONY: help
+help:
+	@echo "make run    set up .venv, migrate, seed the demo clinic and serve on http://$(HOST):$(PORT)"
+	@echo "make test   set up .venv and run the test suite (DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make lint   ruff"
+
+$(PY):
+	@python=$$($(find_python)) || { \
+	  echo "Vermilion needs Python 3.12 or newer, and none was found."; \
+	  echo "Install one (e.g. 'pyenv install 3.13') or point to it: make run PYTHON=/path/to/python3.13"; \
+	  exit 1; }; \
+	echo "Creating $(VENV) with $$python ($$($$python --version))"; \
+	rm -rf $(VENV) && "$$python" -m venv $(VENV)
+
+$(VENV)/.deps-run: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(VENV)/.deps-run
+
+.PHONY: check-venv
+check-venv:
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	  echo "$(VENV) was made with an older Python; making it again."; rm -rf $(VENV); fi
+
+.PHONY: venv
+venv: check-venv
+	@$(MAKE) --no-print-directory $(VENV)/.deps-dev
+
+.PHONY: run
+run: check-venv
+	@$(MAKE) --no-print-directory $(VENV)/.deps-run
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	@DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+.PHONY: test
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Re-fetch the vendored front-end files from the npm registry (versions below).
+# The files are committed, so pages never depend on a CDN or on npm at run time.
+BOOTSTRAP_VERSION := 5.3.9
+BOOTSTRAP_ICONS_VERSION := 1.13.2
+.PHONY: vendor
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && \
+	npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) bootstrap-icons@$(BOOTSTRAP_ICONS_VERSION) >/dev/null && \
+	for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done && \
+	cd $(CURDIR) && v=static/vendor && \
+	cp $$tmp/bootstrap-$(BOOTSTRAP_VERSION)/package/dist/css/bootstrap.min.css* $$v/bootstrap/css/ && \
+	cp $$tmp/bootstrap-$(BOOTSTRAP_VERSION)/package/dist/js/bootstrap.bundle.min.js* $$v/bootstrap/js/ && \
+	cp $$tmp/bootstrap-icons-$(BOOTSTRAP_ICONS_VERSION)/package/font/bootstrap-icons.min.css $$v/bootstrap-icons/ && \
+	cp $$tmp/bootstrap-icons-$(BOOTSTRAP_ICONS_VERSION)/package/font/fonts/* $$v/bootstrap-icons/fonts/ && \
+	rm -rf $$tmp && echo "Vendored files refreshed in $$v"

@@ -1,0 +1,43 @@
+"""Who may open what: the decorators views use.
+
+Actions are guarded by Django permissions (granted to roles in data
+migrations); role landing pages by the role itself. Objects a user may not see
+answer 404 through the `visible_to(user)` QuerySet methods, never 403, so an id
+reveals nothing about records that exist.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+
+def role_required(*roles):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not any(request.user.has_role(role) for role in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def permission_required(*perms):
+    """Like Django's, but logged-in users without the permission get a 403 page
+    (not a login loop) and anonymous users go to the login page."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perms(perms):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+
+from clinic.models import Practitioner, User
+
+
+class VermilionUserCreationForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+
+class VermilionUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class PractitionerInline(admin.StackedInline):
+    model = Practitioner
+    can_delete = False
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = VermilionUserChangeForm
+    add_form = VermilionUserCreationForm
+    ordering = ["full_name"]
+    list_display = ["full_name", "email", "role_names", "is_active", "last_login"]
+    list_filter = ["groups", "is_active", "is_staff"]
+    search_fields = ["full_name", "email"]
+    inlines = [PractitionerInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name",)}),
+        ("Role and access", {"fields": ("is_active", "is_staff", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
+    )
+    filter_horizontal = ["groups"]
+
+    @admin.display(description="Roles")
+    def role_names(self, obj):
+        return ", ".join(group.name for group in obj.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "credentials", "colour", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["display_name", "user__email"]
+    autocomplete_fields = ["user"]

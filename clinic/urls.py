@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from clinic import views
+from clinic.forms import LoginForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("desk/", views.desk_home, name="desk_home"),
+    path("practice/", views.practitioner_home, name="practitioner_home"),
+    path("manage/", views.manager_home, name="manager_home"),
+    path("portal/", views.portal_home, name="portal_home"),
+    path("admin/", admin.site.urls),
+]
