@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from clinic.models import Practitioner, User
+from clinic.models import Patient, Practitioner, User
 
 
 class VermilionUserCreationForm(UserCreationForm):
@@ -57,3 +57,15 @@ class PractitionerAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["display_name", "user__email"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "date_of_birth", "phone", "email"]
+    search_fields = ["search_text"]
+    readonly_fields = ["created_at", "created_by", "updated_at"]
+    exclude = ["search_text"]
+    autocomplete_fields = ["user"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # clinical records are kept for years; patients are never deleted

@@ -1,6 +1,13 @@
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from clinic import services
+from clinic.medical import YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
 
 
 class LoginForm(AuthenticationForm):
@@ -15,3 +22,167 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("This account has been switched off. Ask the clinic manager to restore it."),
     }
+
+
+class ServiceForm(forms.Form):
+    """A form whose `save()` calls a service.
+
+    Services raise ValidationError with a stable `code`; `field_for_code` maps
+    codes to the field the user must fix, so the message appears under it
+    (the rest appear above the form). Nothing is saved when a service refuses:
+    services run in one transaction.
+    """
+
+    field_for_code: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def apply_service_error(self, exc: ValidationError):
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+            return
+        for error in exc.error_list:
+            field = self.field_for_code.get(error.code)
+            self.add_error(field if field in self.fields else None, error)
+
+    def call_service(self, service, **kwargs):
+        """Run `service`; on refusal, attach its errors and return None."""
+        try:
+            return service(**kwargs)
+        except ValidationError as exc:
+            self.apply_service_error(exc)
+            return None
+
+
+class PatientForm(ServiceForm):
+    first_name = forms.CharField(label=_("First name"), max_length=80)
+    last_name = forms.CharField(label=_("Last name"), max_length=80)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Used to tell patients with the same name apart, and for age limits."),
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("For confirmations, consent links and reminders. Leave blank if none."),
+    )
+    field_for_code = {
+        "born_in_future": "date_of_birth",
+        "too_old": "date_of_birth",
+    }
+
+    def save(self, *, user, patient=None):
+        if patient is None:
+            return self.call_service(services.patient_create, created_by=user, **self.cleaned_data)
+        return self.call_service(services.patient_update, patient=patient, **self.cleaned_data)
+
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class MedicalHistoryForm(ServiceForm):
+    """The questionnaire. Every yes/no question must be answered: a blank
+    never silently counts as "no"."""
+
+    allergy_details = forms.CharField(
+        label=_("Allergies: anything else, and what happened"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    dental_work_date = forms.DateField(
+        label=_("Date of any dental treatment in the last or next 4 weeks"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave blank if none. Filler is best kept 2 weeks away from dental work."),
+    )
+    prescribed_anticoagulants = forms.MultipleChoiceField(
+        label=_("Blood thinners prescribed by a doctor"),
+        choices=Anticoagulant.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Keep taking these: never stop a prescribed medicine for a cosmetic treatment."
+        ),
+    )
+    prescribed_anticoagulant_other = forms.CharField(
+        label=_("Name of the other prescribed blood thinner"), required=False, max_length=120
+    )
+    otc_blood_thinners = forms.MultipleChoiceField(
+        label=_("Taken without a prescription in the last two weeks"),
+        choices=OverTheCounterThinner.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Paracetamol is fine and need not be listed."),
+    )
+    other_medicines = forms.CharField(
+        label=_("Other medicines and supplements"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        label=_("Anything else the practitioner should know"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, initial_history=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        questions = {}
+        for name, question in YES_NO_QUESTIONS:
+            questions[name] = forms.TypedChoiceField(
+                label=question,
+                choices=YES_NO,
+                coerce=lambda value: value == "yes",
+                widget=forms.RadioSelect(attrs={"class": "yes-no"}),
+                error_messages={"required": _("Answer yes or no.")},
+            )
+        self.fields = {**questions, **self.fields}
+        self.helper.layout = Layout(
+            Fieldset(_("Your health"), *[InlineRadios(name) for name in questions]),
+            Fieldset(
+                _("Allergies, dental work and medicines"),
+                "allergy_details",
+                "dental_work_date",
+                "prescribed_anticoagulants",
+                "prescribed_anticoagulant_other",
+                "otc_blood_thinners",
+                "other_medicines",
+                "notes",
+            ),
+        )
+        if initial_history is not None and not self.is_bound:
+            for name in self.fields:
+                value = getattr(initial_history, name)
+                if name in questions:
+                    value = "yes" if value else "no"
+                self.initial[name] = value
+
+    def clean(self):
+        data = super().clean()
+        if Anticoagulant.OTHER in data.get("prescribed_anticoagulants", []) and not data.get(
+            "prescribed_anticoagulant_other"
+        ):
+            self.add_error(
+                "prescribed_anticoagulant_other",
+                _("You ticked another prescribed blood thinner: write its name here."),
+            )
+        return data
+
+    def save(self, *, patient, user, source):
+        return self.call_service(
+            services.medical_history_submit,
+            patient=patient,
+            submitted_by=user,
+            source=source,
+            **self.cleaned_data,
+        )

@@ -164,3 +164,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envchoice("LOG_LEVEL", "INFO", LOG_LEVELS)},
 }
+
+# Clinic rules that a clinic may tune.
+# A medical history older than this many months must be re-confirmed.
+MEDICAL_HISTORY_MAX_AGE_MONTHS = envint("MEDICAL_HISTORY_MAX_AGE_MONTHS", 6, minimum=1, maximum=24)

@@ -19,5 +19,13 @@ urlpatterns = [
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),
     path("portal/", views.portal_home, name="portal_home"),
+    path("portal/history/", views.portal_history, name="portal_history"),
+    path(
+        "portal/history/reconfirm/",
+        views.portal_history_reconfirm,
+        name="portal_history_reconfirm",
+    ),
+    path("patients/", include("clinic.patient_urls")),
+    path("", include("treatments.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,18 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from clinic.access import role_required
+from clinic import services
+from clinic.access import permission_required, role_required
+from clinic.forms import MedicalHistoryForm, PatientForm
+from clinic.models import MedicalHistory, Patient
 from clinic.roles import Role
+from treatments.models import Procedure
+from treatments.screening import screen_patient
 
 LANDING_PAGES = {
     Role.PRACTITIONER: "practitioner_home",
@@ -10,6 +20,7 @@ LANDING_PAGES = {
     Role.MANAGER: "manager_home",
     Role.PATIENT: "portal_home",
 }
+PATIENTS_PER_PAGE = 25
 
 
 @login_required
@@ -38,3 +49,161 @@ def manager_home(request):
 @role_required(Role.PATIENT)
 def portal_home(request):
     return render(request, "clinic/portal_home.html")
+
+
+# Patients (staff)
+
+
+def _patient_for(request, pk):
+    return get_object_or_404(Patient.objects.visible_to(request.user), pk=pk)
+
+
+@permission_required("clinic.view_patient")
+def patient_list(request):
+    query = request.GET.get("q", "").strip()
+    patients = Patient.objects.search(query).only(
+        "first_name", "last_name", "date_of_birth", "phone", "email"
+    )
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "clinic/patient_list.html", {"page": page, "query": query})
+
+
+@permission_required("clinic.add_patient")
+def patient_create(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = form.save(user=request.user)
+        if patient:
+            messages.success(request, f"{patient} is registered.")
+            return redirect(request.GET.get("next") or patient.get_absolute_url())
+    return render(request, "clinic/patient_form.html", {"form": form})
+
+
+@permission_required("clinic.change_patient")
+def patient_edit(request, pk):
+    patient = _patient_for(request, pk)
+    initial = {name: getattr(patient, name) for name in services.PATIENT_FIELDS}
+    form = PatientForm(request.POST or None, initial=initial)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.save(user=request.user, patient=patient)
+    ):
+        messages.success(request, "Contact details saved.")
+        return redirect(patient)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
+
+
+@permission_required("clinic.view_patient")
+def patient_detail(request, pk):
+    patient = _patient_for(request, pk)
+    today = timezone.localdate()
+    history = MedicalHistory.objects.latest_for(patient)
+    screenings = [
+        (procedure, screen_patient(
+            patient=patient, procedure=procedure, on=today, today=today, history=history
+        ))
+        for procedure in Procedure.objects.active().with_parts()
+    ]  # fmt: skip
+    return render(
+        request,
+        "clinic/patient_detail.html",
+        {
+            "patient": patient,
+            "history": history,
+            "state": MedicalHistory.state_of(history, today=today),
+            "screenings": screenings,
+            "clinical": request.user.has_perm("clinic.view_clinical_details"),
+        },
+    )
+
+
+# Medical history (practitioners)
+
+
+@permission_required("clinic.view_clinical_details")
+def history_detail(request, pk, history_pk=None):
+    patient = _patient_for(request, pk)
+    versions = list(patient.histories.select_related("submitted_by"))
+    if history_pk is None:
+        shown = versions[0] if versions else None
+    else:
+        shown = next((v for v in versions if v.pk == history_pk), None)
+        if shown is None:
+            return render(request, "404.html", status=404)
+    return render(
+        request,
+        "clinic/history_detail.html",
+        {"patient": patient, "history": shown, "versions": versions},
+    )
+
+
+@permission_required("clinic.view_clinical_details", "clinic.add_medicalhistory")
+def history_new(request, pk):
+    patient = _patient_for(request, pk)
+    form = MedicalHistoryForm(
+        request.POST or None, initial_history=MedicalHistory.objects.latest_for(patient)
+    )
+    if request.method == "POST" and form.is_valid():
+        history = form.save(patient=patient, user=request.user, source=MedicalHistory.Source.STAFF)
+        if history:
+            messages.success(request, "Medical history saved as a new version.")
+            return redirect("patients:history", pk=patient.pk)
+    return render(request, "clinic/history_form.html", {"form": form, "patient": patient})
+
+
+@require_POST
+@permission_required("clinic.view_clinical_details", "clinic.add_medicalhistory")
+def history_reconfirm(request, pk):
+    patient = _patient_for(request, pk)
+    try:
+        services.medical_history_reconfirm(
+            patient=patient, submitted_by=request.user, source=MedicalHistory.Source.STAFF
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Re-confirmed: the same answers, dated today.")
+    return redirect("patients:history", pk=patient.pk)
+
+
+# The patient's own medical history (portal)
+
+
+def _own_patient(request):
+    return get_object_or_404(Patient, user=request.user)
+
+
+@role_required(Role.PATIENT)
+def portal_history(request):
+    patient = _own_patient(request)
+    latest = MedicalHistory.objects.latest_for(patient)
+    form = MedicalHistoryForm(request.POST or None, initial_history=latest)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.save(patient=patient, user=request.user, source=MedicalHistory.Source.PATIENT)
+    ):
+        messages.success(request, "Thank you: your medical history is saved.")
+        return redirect("portal_history")
+    state = MedicalHistory.state_of(latest, today=timezone.localdate())
+    return render(
+        request,
+        "clinic/portal_history.html",
+        {"patient": patient, "history": latest, "form": form, "state": state},
+    )
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def portal_history_reconfirm(request):
+    patient = _own_patient(request)
+    try:
+        services.medical_history_reconfirm(
+            patient=patient, submitted_by=request.user, source=MedicalHistory.Source.PATIENT
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Thank you: your answers are confirmed as up to date.")
+    return redirect("portal_history")

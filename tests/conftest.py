@@ -1,7 +1,7 @@
 import pytest
 
 from clinic.roles import Role
-from tests.factories import PractitionerFactory, UserFactory
+from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 
 
 @pytest.fixture
@@ -27,3 +27,30 @@ def manager(db):
 @pytest.fixture
 def patient_user(db):
     return UserFactory(full_name="Alice Patient", role=Role.PATIENT)
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory(first_name="Alice", last_name="Patient")
+
+
+@pytest.fixture
+def patient_a(patient_user):
+    return PatientFactory(first_name="Alice", last_name="Patient", user=patient_user)
+
+
+@pytest.fixture
+def patient_b(db):
+    other = UserFactory(full_name="Bob Other", role=Role.PATIENT)
+    return PatientFactory(first_name="Bob", last_name="Other", user=other)

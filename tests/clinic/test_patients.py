@@ -1,0 +1,138 @@
+from datetime import date, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from clinic import services
+from clinic.models import Patient
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime.fromisoformat("2026-11-26T10:00:00+00:00")
+
+
+def new_patient(front_desk, **changes):
+    fields = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "date_of_birth": date(1990, 12, 10),
+        "phone": "07700 900555",
+        "email": "Ada@Example.TEST",
+    }
+    fields.update(changes)
+    return services.patient_create(created_by=front_desk, now=NOW, **fields)
+
+
+def test_create_normalises_and_indexes_the_patient(front_desk):
+    patient = new_patient(front_desk, first_name=" Zoë ", last_name="O'Brien")
+    assert (patient.first_name, patient.email) == ("Zoë", "ada@example.test")
+    assert patient.search_text == "zoe o'brien 07700900555 ada@example.test"
+    assert patient.created_by == front_desk
+
+
+def test_the_same_person_twice_is_refused(front_desk):
+    new_patient(front_desk)
+    with pytest.raises(ValidationError) as exc:
+        new_patient(front_desk, first_name="ADA", phone="07700 900000")
+    assert exc.value.code == "duplicate_patient"
+    assert "Open their record" in exc.value.messages[0]
+    assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("born", "code"), [(date(2026, 11, 27), "born_in_future"), (date(1900, 1, 1), "too_old")]
+)
+def test_impossible_dates_of_birth_are_refused(front_desk, born, code):
+    with pytest.raises(ValidationError) as exc:
+        new_patient(front_desk, date_of_birth=born)
+    assert exc.value.code == code
+    assert not Patient.objects.exists()
+
+
+def test_a_bad_phone_number_is_refused_with_an_example(front_desk):
+    with pytest.raises(ValidationError) as exc:
+        new_patient(front_desk, phone="call me")
+    assert "e.g. 07700 900123" in exc.value.message_dict["phone"][0]
+
+
+@pytest.fixture
+def people(db):
+    return [
+        PatientFactory(first_name="Zoë", last_name="O'Brien", phone="07700 900105",
+                       email="zoe@example.test", date_of_birth=date(2004, 6, 15)),
+        PatientFactory(first_name="Priya", last_name="Raman", phone="+44 7700 900102",
+                       email="priya@example.test", date_of_birth=date(1987, 9, 3)),
+        PatientFactory(first_name="Zachary", last_name="Obi", phone="07700 900999",
+                       email="zach@example.test", date_of_birth=date(1987, 9, 4)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("zoe", ["Zoë"]),
+        ("ZOË o'b", ["Zoë"]),
+        ("raman priya", ["Priya"]),
+        ("7700 900102", ["Priya"]),
+        ("07700900105", ["Zoë"]),
+        ("zach@example", ["Zachary"]),
+        ("03/09/1987", ["Priya"]),
+        ("1987-09-04", ["Zachary"]),
+        ("o", ["Zachary", "Zoë"]),
+        ("nobody", []),
+    ],
+)
+def test_search_by_name_phone_email_or_date_of_birth(people, query, expected):
+    found = Patient.objects.search(query)
+    assert sorted(p.first_name for p in found) == expected
+
+
+def test_search_list_is_a_bounded_number_of_queries(
+    client, front_desk, django_assert_max_num_queries
+):
+    client.force_login(front_desk)
+    PatientFactory.create_batch(5)
+    with django_assert_max_num_queries(8) as small:
+        client.get(reverse("patients:list"), {"q": "07700"})
+    PatientFactory.create_batch(60)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("patients:list"), {"q": "07700"})
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 25
+
+
+def test_front_desk_registers_a_patient_through_the_form(client, front_desk):
+    client.force_login(front_desk)
+    response = client.post(
+        reverse("patients:create"),
+        {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10",
+         "phone": "07700 900555", "email": ""},
+    )  # fmt: skip
+    patient = Patient.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("patients:detail", args=[patient.pk])
+
+
+def test_the_form_marks_the_field_to_fix_and_saves_nothing(client, front_desk):
+    client.force_login(front_desk)
+    response = client.post(
+        reverse("patients:create"),
+        {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "2099-01-01",
+         "phone": "07700 900555"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors["date_of_birth"] == [services.BORN_IN_FUTURE]
+    assert not Patient.objects.exists()
+
+
+def test_editing_contact_details(client, front_desk, patient):
+    client.force_login(front_desk)
+    response = client.post(
+        reverse("patients:edit", args=[patient.pk]),
+        {"first_name": "Alice", "last_name": "Patient", "date_of_birth": "1990-05-17",
+         "phone": "07700 111222", "email": "new@example.test"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.phone, patient.search_text.split()[-1]) == ("07700 111222", "new@example.test")

@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from treatments.models import Lot, Procedure, Product, ProductDose
+
+
+class ProductDoseInline(admin.TabularInline):
+    model = ProductDose
+    extra = 0
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ["name", "agent", "chair_minutes", "buffer_minutes", "is_active"]
+    filter_horizontal = ["components"]
+    inlines = [ProductDoseInline]
+    fieldsets = (
+        (None, {"fields": ("name", "code", "summary", "agent", "components", "is_active")}),
+        ("Time in the chair", {"fields": ("chair_minutes", "buffer_minutes")}),
+        ("Pre-care window", {"fields": ("precare_min_days", "precare_recommended_days")}),
+        (
+            "After the visit",
+            {
+                "fields": (
+                    "postcare_instructions",
+                    "review_after_days",
+                    "rebook_after_days_min",
+                    "rebook_after_days_max",
+                    "min_days_between",
+                )
+            },
+        ),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # appointments and records point at procedures: untick "offered" instead
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "brand", "agent", "unit", "units_per_botox_unit", "is_active"]
+    list_filter = ["agent", "brand"]
+    inlines = [ProductDoseInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    list_display = ["lot_number", "product", "expiry_date", "quantity_remaining"]
+    list_filter = ["product"]
+    search_fields = ["lot_number"]
+    readonly_fields = ["quantity_received", "quantity_remaining", "received_on", "received_by"]
+
+    def has_add_permission(self, request):
+        return False  # deliveries go through "Record a delivery", which checks them
+
+    def has_delete_permission(self, request, obj=None):
+        return False
