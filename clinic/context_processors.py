@@ -1,5 +1,10 @@
 from django.conf import settings
+from django.utils import timezone
 
 
 def clinic(request):
-    return {"CLINIC_NAME": settings.CLINIC_NAME, "CLINIC_PHONE": settings.CLINIC_PHONE}
+    return {
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_PHONE": settings.CLINIC_PHONE,
+        "clinic_today": timezone.localdate(),
+    }

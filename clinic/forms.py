@@ -10,6 +10,12 @@ from clinic import services
 from clinic.medical import YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
 
 
+def post_data(request):
+    """The POST data to bind a form to, or None on GET. (`request.POST or None`
+    would leave a form unbound, and silently unsaved, when a POST is empty.)"""
+    return request.POST if request.method == "POST" else None
+
+
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("Email"),

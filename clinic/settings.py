@@ -168,3 +168,5 @@ LOGGING = {
 # Clinic rules that a clinic may tune.
 # A medical history older than this many months must be re-confirmed.
 MEDICAL_HISTORY_MAX_AGE_MONTHS = envint("MEDICAL_HISTORY_MAX_AGE_MONTHS", 6, minimum=1, maximum=24)
+# Appointments start on this grid of minutes past the hour.
+BOOKING_GRID_MINUTES = int(envchoice("BOOKING_GRID_MINUTES", "5", ("5", "10", "15", "20", "30")))

@@ -27,5 +27,6 @@ urlpatterns = [
     ),
     path("patients/", include("clinic.patient_urls")),
     path("", include("treatments.urls")),
+    path("", include("bookings.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -6,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bookings.models import Appointment
 from clinic import services
 from clinic.access import permission_required, role_required
-from clinic.forms import MedicalHistoryForm, PatientForm
+from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import MedicalHistory, Patient
 from clinic.roles import Role
 from treatments.models import Procedure
@@ -31,14 +34,48 @@ def home(request):
     return redirect(LANDING_PAGES[role])
 
 
+def _upcoming(request):
+    return (
+        Appointment.objects.visible_to(request.user)
+        .select_related("patient", "practitioner", "procedure")
+        .with_history()
+    )
+
+
 @role_required(Role.FRONT_DESK)
 def desk_home(request):
-    return render(request, "clinic/desk_home.html")
+    today = timezone.localdate()
+    week = [
+        a
+        for a in _upcoming(request).active().starting_between(today, today + timedelta(days=7))
+        if a.status == Appointment.Status.BOOKED
+    ]
+    return render(
+        request,
+        "clinic/desk_home.html",
+        {
+            "today": today,
+            "appointments": _upcoming(request).starting_between(today, today),
+            "needs_history": [a for a in week if a.needs_history],
+        },
+    )
 
 
 @role_required(Role.PRACTITIONER)
 def practitioner_home(request):
-    return render(request, "clinic/practitioner_home.html")
+    today = timezone.localdate()
+    mine = _upcoming(request).filter(practitioner__user=request.user)
+    return render(
+        request,
+        "clinic/practitioner_home.html",
+        {
+            "today": today,
+            "appointments": mine.starting_between(today, today),
+            "coming": mine.active().starting_between(
+                today + timedelta(days=1), today + timedelta(days=7)
+            ),
+        },
+    )
 
 
 @role_required(Role.MANAGER)
@@ -70,7 +107,7 @@ def patient_list(request):
 
 @permission_required("clinic.add_patient")
 def patient_create(request):
-    form = PatientForm(request.POST or None)
+    form = PatientForm(post_data(request))
     if request.method == "POST" and form.is_valid():
         patient = form.save(user=request.user)
         if patient:
@@ -83,7 +120,7 @@ def patient_create(request):
 def patient_edit(request, pk):
     patient = _patient_for(request, pk)
     initial = {name: getattr(patient, name) for name in services.PATIENT_FIELDS}
-    form = PatientForm(request.POST or None, initial=initial)
+    form = PatientForm(post_data(request), initial=initial)
     if (
         request.method == "POST"
         and form.is_valid()
@@ -142,7 +179,8 @@ def history_detail(request, pk, history_pk=None):
 def history_new(request, pk):
     patient = _patient_for(request, pk)
     form = MedicalHistoryForm(
-        request.POST or None, initial_history=MedicalHistory.objects.latest_for(patient)
+        post_data(request),
+        initial_history=MedicalHistory.objects.latest_for(patient),
     )
     if request.method == "POST" and form.is_valid():
         history = form.save(patient=patient, user=request.user, source=MedicalHistory.Source.STAFF)
@@ -178,7 +216,7 @@ def _own_patient(request):
 def portal_history(request):
     patient = _own_patient(request)
     latest = MedicalHistory.objects.latest_for(patient)
-    form = MedicalHistoryForm(request.POST or None, initial_history=latest)
+    form = MedicalHistoryForm(post_data(request), initial_history=latest)
     if (
         request.method == "POST"
         and form.is_valid()

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from clinic.access import permission_required
+from clinic.forms import post_data
 from treatments.forms import LotReceiveForm
 from treatments.models import Lot, Procedure, Product
 
@@ -40,7 +41,7 @@ def stock(request):
 
 @permission_required("treatments.add_lot")
 def lot_receive(request):
-    form = LotReceiveForm(request.POST or None)
+    form = LotReceiveForm(post_data(request))
     if request.method == "POST" and form.is_valid():
         lot = form.save(user=request.user)
         if lot:

@@ -1,0 +1,100 @@
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.forms import ServiceForm
+from clinic.models import Practitioner
+from treatments.models import Procedure
+
+
+class SlotSearchForm(forms.Form):
+    """What the front desk is looking for: a procedure, maybe a practitioner,
+    maybe a first day. Read from the query string."""
+
+    procedure = forms.ModelChoiceField(
+        label=_("Procedure"),
+        queryset=Procedure.objects.active().with_parts(),
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    practitioner = forms.ModelChoiceField(
+        label=_("Practitioner"),
+        queryset=Practitioner.objects.active(),
+        required=False,
+        empty_label=_("Anyone"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    on_or_after = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+    )
+
+
+class ChosenTimeForm(forms.Form):
+    """A time typed in rather than picked from the free slots."""
+
+    practitioner = forms.ModelChoiceField(
+        label=_("Practitioner"), queryset=Practitioner.objects.active()
+    )
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def starts_at(self):
+        data = self.cleaned_data
+        return timezone.make_aware(datetime.combine(data["date"], data["time"]))
+
+
+class ProposalForm(forms.Form):
+    """A proposed booking carried in the query string of the confirm page."""
+
+    procedure = forms.ModelChoiceField(queryset=Procedure.objects.active().with_parts())
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.select_related("user"))
+    start = forms.DateTimeField(
+        error_messages={"invalid": _("That time could not be read. Pick a slot again.")}
+    )
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        return timezone.make_aware(start) if timezone.is_naive(start) else start
+
+
+class ConfirmForm(ServiceForm):
+    attestation = forms.CharField(
+        label=_("What the patient told you"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only when booking inside the pre-care window: write down, in the patient's "
+            "words, that they have had no alcohol and no blood thinners since the date above."
+        ),
+    )
+    notes = forms.CharField(
+        label=_("Notes for the practitioner"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    field_for_code = {"precare_too_late": "attestation"}
+
+
+class CancelForm(ServiceForm):
+    reason = forms.CharField(
+        label=_("Why is it cancelled?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": _("Say why the appointment is cancelled, e.g. 'patient unwell'.")
+        },
+    )
+    field_for_code = {"reason_required": "reason"}
+
+
+class CheckInForm(ServiceForm):
+    kept_window = forms.TypedChoiceField(
+        label=_("Has the patient had no alcohol and no blood thinners since the stop date?"),
+        choices=[("yes", _("Yes, they kept the window")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Ask the patient, then choose yes or no.")},
+    )

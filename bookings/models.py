@@ -1,0 +1,308 @@
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.db import AppendOnlyModel
+from clinic.models import MedicalHistory, Patient, Practitioner, User
+from clinic.rules import history_state
+from treatments.models import Procedure
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class WorkingHoursQuerySet(models.QuerySet):
+    def clinic(self):
+        return self.filter(practitioner__isnull=True)
+
+
+class WorkingHours(models.Model):
+    """A weekly span of working time. Several spans a day are several rows
+    (e.g. 09:00-13:00 and 14:00-17:00). Rows without a practitioner are the
+    clinic's opening hours: nobody is booked outside them."""
+
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="working_hours",
+        help_text=_("Leave blank for the clinic's opening hours."),
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=WEEKDAYS)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    objects = WorkingHoursQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["practitioner_id", "weekday", "starts"]
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__gt=F("starts")),
+                name="bookings_workinghours_ends_after_start",
+                violation_error_message=_("The end time must be after the start time."),
+            ),
+        ]
+
+    def __str__(self):
+        who = self.practitioner or "Clinic"
+        return f"{who}: {self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class ScheduleException(models.Model):
+    """A one-off change for one date that replaces the weekly hours of that
+    day: rows with times are the day's spans; a row without times closes the
+    day. Without a practitioner it applies to the whole clinic (a bank holiday)."""
+
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="schedule_exceptions",
+        help_text=_("Leave blank for the whole clinic."),
+    )
+    date = models.DateField(_("date"))
+    starts = models.TimeField(_("from"), null=True, blank=True)
+    ends = models.TimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(starts__isnull=True) & Q(ends__isnull=True)) | Q(ends__gt=F("starts")),
+                name="bookings_scheduleexception_span",
+                violation_error_message=_(
+                    "Give both times with the end after the start, or neither to close the day."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="bookings_exception_date")]
+
+    def __str__(self):
+        who = self.practitioner or "Clinic"
+        if self.starts is None:
+            return f"{who}: closed on {self.date:%d %b %Y}"
+        return f"{who}: {self.date:%d %b %Y} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+    @property
+    def is_closed(self):
+        return self.starts is None
+
+
+class TimeOff(models.Model):
+    """Time a practitioner is away (leave, training): nothing is booked in it."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name_plural = _("time off")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="bookings_timeoff_ends_after_start",
+                violation_error_message=_("The end must be after the start."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="bookings_timeoff_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} away {self.starts_at:%d %b %H:%M}-{self.ends_at:%d %b %H:%M}"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        """Appointments that hold their time: everything but cancelled and no-show."""
+        return self.filter(status__in=Appointment.ACTIVE)
+
+    def overlapping(self, starts_at, ends_at):
+        """Occupying any moment of [starts_at, ends_at): the same half-open
+        range the PostgreSQL exclusion constraint compares."""
+        return self.filter(starts_at__lt=ends_at, blocked_until__gt=starts_at)
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("bookings.view_appointment"):
+            return self
+        return self.filter(patient__user=user)
+
+    def with_history(self):
+        """Annotate when each patient's latest medical history was submitted,
+        so pages show whether it is missing or stale today, not at booking."""
+        latest = (
+            MedicalHistory.objects.filter(patient=OuterRef("patient"))
+            .order_by("-submitted_at")
+            .values("submitted_at")[:1]
+        )
+        return self.annotate(latest_history_at=Subquery(latest))
+
+    def starting_between(self, first_day, last_day):
+        """Starting on local calendar days first_day..last_day of the clinic
+        (a day is 23 or 25 hours long when the clocks change)."""
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(first_day, time.min, tzinfo=zone)
+        end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CHECKED_IN = "checked_in", _("Checked in")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    ACTIVE = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
+
+    class PrecareFlag(models.TextChoices):
+        NONE = "", _("Full window")
+        SHORT = "short_window", _("Short window: told to stop on the day of booking")
+        ATTESTED = "attested", _("Booked late on the patient's statement")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("chair time ends at"))
+    blocked_until = models.DateTimeField(
+        _("blocked until"), help_text=_("The end of chair time plus the room's buffer.")
+    )
+    status = models.CharField(max_length=12, choices=Status, default=Status.BOOKED)
+    booked_at = models.DateTimeField(default=timezone.now)
+    booked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    # The pre-care window, worked out when booked or moved.
+    precare_stop_date = models.DateField(_("stop alcohol and blood thinners from"))
+    precare_flag = models.CharField(max_length=12, choices=PrecareFlag, blank=True)
+    attestation = models.TextField(
+        _("patient's statement"),
+        blank=True,
+        help_text=_("What the patient said about alcohol and blood thinners since the stop date."),
+    )
+    attestation_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attestation_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Confirmed at check-in: the patient kept the window.
+    precare_confirmed_at = models.DateTimeField(null=True, blank=True)
+    precare_confirmed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    # Screening when booked (and again at check-in), for the practitioner.
+    screening_outcome = models.CharField(max_length=16, blank=True)
+    screening_codes = models.JSONField(default=list, blank=True)
+    history_state = models.CharField(max_length=8, blank=True)
+    on_anticoagulants = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Takes a prescribed blood thinner: never told to stop it; practitioner reviews."
+        ),
+    )
+
+    notes = models.TextField(_("notes for the practitioner"), blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")) & Q(blocked_until__gte=F("ends_at")),
+                name="bookings_appointment_times_in_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["starts_at"], name="bookings_appt_starts"),
+            # Covering for availability: the busy-time query reads only the index.
+            models.Index(
+                fields=["practitioner", "starts_at", "blocked_until", "status"],
+                name="bookings_appt_practitioner",
+            ),
+            models.Index(fields=["patient", "starts_at"], name="bookings_appt_patient"),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.procedure} for {self.patient} on {local:%a %d %b %Y at %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("bookings:appointment", args=[self.pk])
+
+    @property
+    def local_date(self):
+        return timezone.localdate(self.starts_at)
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE
+
+    @property
+    def history_state_now(self):
+        """missing / stale / current today, when loaded `with_history()`;
+        otherwise the state when it was booked."""
+        if not hasattr(self, "latest_history_at"):
+            return self.history_state
+        submitted = self.latest_history_at
+        return history_state(
+            timezone.localdate(submitted) if submitted else None,
+            today=timezone.localdate(),
+            max_age_months=settings.MEDICAL_HISTORY_MAX_AGE_MONTHS,
+        )
+
+    @property
+    def needs_history(self):
+        return self.history_state_now in ("missing", "stale")
+
+
+class AppointmentEvent(AppendOnlyModel):
+    """Who did what to an appointment, and when: one row per change."""
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        MOVED = "moved", _("Moved")
+        CANCELLED = "cancelled", _("Cancelled")
+        CHECKED_IN = "checked_in", _("Checked in")
+        NO_SHOW = "no_show", _("Marked no-show")
+        COMPLETED = "completed", _("Completed")
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %Y %H:%M}"

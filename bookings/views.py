@@ -1,0 +1,444 @@
+from collections import defaultdict
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_POST
+
+from bookings import services
+from bookings.availability import Schedule, first_compliant_slots
+from bookings.calendar import Column, build_grid
+from bookings.forms import (
+    CancelForm,
+    CheckInForm,
+    ChosenTimeForm,
+    ConfirmForm,
+    ProposalForm,
+    SlotSearchForm,
+)
+from bookings.models import Appointment
+from clinic.access import permission_required
+from clinic.forms import post_data
+from clinic.models import Patient, Practitioner
+from treatments.models import Procedure
+from treatments.screening import screen_patient
+
+SLOT_DAYS = 7  # days of free slots shown at once
+QUARTER = 15
+
+
+def _day_param(request, name="date"):
+    return parse_date(request.GET.get(name) or "") or timezone.localdate()
+
+
+def _appointments(request):
+    return (
+        Appointment.objects.visible_to(request.user)
+        .select_related("patient", "practitioner", "procedure")
+        .with_history()
+    )
+
+
+# Calendars
+
+
+@permission_required("bookings.view_appointment")
+def day_calendar(request):
+    day = _day_param(request)
+    schedule = Schedule.load(first_day=day, last_day=day)
+    appointments = list(_appointments(request).starting_between(day, day))
+    by_practitioner = defaultdict(list)
+    for appointment in appointments:
+        if appointment.is_active:
+            by_practitioner[appointment.practitioner_id].append(appointment)
+    practitioners = dict(schedule.practitioners)
+    for appointment in appointments:
+        practitioners.setdefault(appointment.practitioner_id, appointment.practitioner)
+    columns = [
+        Column(
+            label=str(practitioner),
+            day=day,
+            spans=schedule.working_spans(pk, day),
+            appointments=by_practitioner[pk],
+            practitioner=practitioner,
+        )
+        for pk, practitioner in sorted(practitioners.items(), key=lambda item: str(item[1]))
+        if by_practitioner[pk] or schedule.working_spans(pk, day)
+    ]
+    return render(
+        request,
+        "bookings/day.html",
+        {
+            "day": day,
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "today": timezone.localdate(),
+            "columns": columns,
+            "rows": build_grid(columns),
+            "inactive": [a for a in appointments if not a.is_active],
+        },
+    )
+
+
+@permission_required("bookings.view_appointment")
+def week_calendar(request):
+    practitioners = list(Practitioner.objects.active())
+    chosen = request.GET.get("practitioner")
+    practitioner = next((p for p in practitioners if str(p.pk) == chosen), None)
+    if practitioner is None and practitioners:
+        own = (
+            getattr(request.user, "practitioner", None)
+            if request.user.has_perm("clinic.view_clinical_details")
+            else None
+        )
+        practitioner = own if own in practitioners else practitioners[0]
+    day = _day_param(request)
+    monday = day - timedelta(days=day.weekday())
+    sunday = monday + timedelta(days=6)
+    columns = []
+    if practitioner is not None:
+        schedule = Schedule.load(first_day=monday, last_day=sunday, practitioners=[practitioner])
+        appointments = list(
+            _appointments(request).filter(practitioner=practitioner).active()
+            .starting_between(monday, sunday)
+        )  # fmt: skip
+        by_day = defaultdict(list)
+        for appointment in appointments:
+            by_day[appointment.local_date].append(appointment)
+        columns = [
+            Column(
+                label=(monday + timedelta(days=n)).strftime("%a %d %b"),
+                day=monday + timedelta(days=n),
+                spans=schedule.working_spans(practitioner.pk, monday + timedelta(days=n)),
+                appointments=by_day[monday + timedelta(days=n)],
+                practitioner=practitioner,
+            )
+            for n in range(7)
+        ]
+    return render(
+        request,
+        "bookings/week.html",
+        {
+            "practitioner": practitioner,
+            "practitioners": practitioners,
+            "monday": monday,
+            "sunday": sunday,
+            "previous": monday - timedelta(days=7),
+            "next": monday + timedelta(days=7),
+            "columns": columns,
+            "rows": build_grid(columns) if columns else [],
+            "today": timezone.localdate(),
+        },
+    )
+
+
+# Booking: find the patient, find a time, confirm
+
+
+@permission_required("bookings.add_appointment")
+def book_start(request):
+    query = request.GET.get("q", "").strip()
+    patients = Patient.objects.search(query)[:20] if query else []
+    return render(request, "bookings/book_start.html", {"query": query, "patients": patients})
+
+
+def _display_slots(slots):
+    """Slots worth a button: those on the quarter hour, and the first one
+    after each busy stretch (so a 10:25 gap is not hidden)."""
+    shown, last = [], {}
+    for slot in slots:
+        local = slot.local_start
+        previous = last.get(slot.practitioner.pk)
+        starts_run = previous is None or slot.start_ts - previous > 5 * 60
+        if local.minute % QUARTER == 0 or starts_run:
+            shown.append(slot)
+        last[slot.practitioner.pk] = slot.start_ts
+    return shown
+
+
+def _slot_days(slots, url_for):
+    """{day: {practitioner: [(slot, url)]}} in day order."""
+    days = defaultdict(lambda: defaultdict(list))
+    for slot in _display_slots(slots):
+        days[slot.local_start.date()][slot.practitioner].append((slot, url_for(slot)))
+    return {day: dict(by) for day, by in sorted(days.items())}
+
+
+def _proposal_url(name, args, *, procedure, practitioner, start, extra=None):
+    query = {"procedure": procedure.pk, "practitioner": practitioner.pk, "start": start.isoformat()}
+    return f"{reverse(name, args=args)}?{urlencode(query | (extra or {}))}"
+
+
+def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args, moving=None):
+    procedure = procedure_form.cleaned_data["procedure"] if procedure_form.is_valid() else None
+    context = {"patient": patient, "search": procedure_form, "moving": moving}
+    if procedure is None:
+        return context
+    practitioner = procedure_form.cleaned_data.get("practitioner")
+    result = first_compliant_slots(
+        procedure=procedure,
+        practitioners=[practitioner] if practitioner else None,
+        days=SLOT_DAYS,
+        on_or_after=procedure_form.cleaned_data.get("on_or_after"),
+    )
+    days = _slot_days(
+        result.slots,
+        lambda slot: _proposal_url(
+            confirm_name, confirm_args, procedure=procedure,
+            practitioner=slot.practitioner, start=slot.start,
+        ),
+    )  # fmt: skip
+    today = timezone.localdate()
+    first_day = max(result.earliest_date, procedure_form.cleaned_data.get("on_or_after") or today)
+    screening = screen_patient(patient=patient, procedure=procedure, on=first_day, today=today)
+    later = first_day + timedelta(days=SLOT_DAYS)
+    context.update(
+        procedure=procedure,
+        result=result,
+        days=days,
+        screening=screening,
+        later_url=f"?{urlencode({**request.GET.dict(), 'on_or_after': later.isoformat()})}",
+        chosen_form=ChosenTimeForm(
+            initial={"practitioner": practitioner, "date": result.earliest_date}
+        ),
+    )
+    return context
+
+
+@permission_required("bookings.add_appointment")
+def book_patient(request, patient_pk):
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
+    search = SlotSearchForm(request.GET or {"procedure": Procedure.objects.active().first()})
+    context = _find_times(
+        request, patient=patient, procedure_form=search,
+        confirm_name="bookings:book_confirm", confirm_args=[patient.pk],
+    )  # fmt: skip
+    return render(request, "bookings/book_times.html", context)
+
+
+@permission_required("bookings.add_appointment")
+def book_chosen_time(request, patient_pk):
+    """A time typed in: go to the confirm page, which says whether it works."""
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
+    procedure = get_object_or_404(Procedure.objects.active(), pk=request.GET.get("procedure"))
+    form = ChosenTimeForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Give a practitioner, a date and a time.")
+        return redirect(
+            f"{reverse('bookings:book_patient', args=[patient.pk])}?procedure={procedure.pk}"
+        )
+    return redirect(
+        _proposal_url(
+            "bookings:book_confirm", [patient.pk], procedure=procedure,
+            practitioner=form.cleaned_data["practitioner"], start=form.starts_at(),
+        )
+    )  # fmt: skip
+
+
+def _assess_or_error(proposal, *, patient, attestation="", ignore=None):
+    data = proposal.cleaned_data
+    try:
+        return services.assess(
+            patient=patient,
+            practitioner=data["practitioner"],
+            procedure=data["procedure"],
+            starts_at=data["start"],
+            attestation=attestation,
+            ignore=ignore,
+        ), None
+    except ValidationError as exc:
+        return None, exc
+
+
+def _confirm(request, *, patient, save, success, back_url, moving=None):
+    """The confirm page of a booking or a move: GET shows what the proposal in
+    the query string means (pre-care dates, flags) or why it is refused; POST
+    calls `save(proposal=..., form=...)` (the service) and goes to the result."""
+    proposal = ProposalForm(request.GET)
+    if not proposal.is_valid():
+        messages.error(request, "That slot could not be read. Pick one again.")
+        return redirect(back_url)
+    data = proposal.cleaned_data
+    form = ConfirmForm(post_data(request))
+    if request.method == "POST" and form.is_valid():
+        appointment = form.call_service(save, proposal=data, form=form.cleaned_data)
+        if appointment:
+            messages.success(request, success)
+            return redirect(appointment)
+    assessment, refusal = _assess_or_error(proposal, patient=patient, ignore=moving)
+    return render(
+        request,
+        "bookings/book_confirm.html",
+        {
+            "patient": patient,
+            "moving": moving,
+            "proposal": data,
+            "form": form,
+            "assessment": assessment,
+            "refusal": refusal,
+            "back_url": back_url,
+        },
+    )
+
+
+@permission_required("bookings.add_appointment")
+def book_confirm(request, patient_pk):
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
+    back_url = reverse("bookings:book_patient", args=[patient.pk])
+    procedure = request.GET.get("procedure", "")
+    if procedure.isdigit():
+        back_url += f"?procedure={procedure}"
+
+    def save(*, proposal, form):
+        return services.appointment_book(
+            patient=patient,
+            practitioner=proposal["practitioner"],
+            procedure=proposal["procedure"],
+            starts_at=proposal["start"],
+            booked_by=request.user,
+            attestation=form["attestation"],
+            notes=form["notes"],
+        )
+
+    return _confirm(
+        request,
+        patient=patient,
+        save=save,
+        success="Booked. Tell the patient the pre-care dates below.",
+        back_url=back_url,
+    )
+
+
+# One appointment
+
+
+def _appointment_for(request, pk):
+    return get_object_or_404(_appointments(request), pk=pk)
+
+
+@permission_required("bookings.view_appointment")
+def appointment_detail(request, pk):
+    appointment = _appointment_for(request, pk)
+    events = appointment.events.select_related("by")
+    return render(
+        request,
+        "bookings/appointment.html",
+        {"appointment": appointment, "events": events, "now": timezone.now()},
+    )
+
+
+@permission_required("bookings.change_appointment")
+def appointment_move(request, pk):
+    appointment = _appointment_for(request, pk)
+    params = request.GET.dict() or {
+        "procedure": appointment.procedure_id,
+        "practitioner": appointment.practitioner_id,
+    }
+    params["procedure"] = appointment.procedure_id  # a move keeps the procedure
+    search = SlotSearchForm(params)
+    context = _find_times(
+        request, patient=appointment.patient, procedure_form=search,
+        confirm_name="bookings:move_confirm", confirm_args=[appointment.pk], moving=appointment,
+    )  # fmt: skip
+    return render(request, "bookings/book_times.html", context)
+
+
+@permission_required("bookings.change_appointment")
+def appointment_move_chosen_time(request, pk):
+    appointment = _appointment_for(request, pk)
+    form = ChosenTimeForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Give a practitioner, a date and a time.")
+        return redirect("bookings:move", pk=appointment.pk)
+    return redirect(
+        _proposal_url(
+            "bookings:move_confirm", [appointment.pk], procedure=appointment.procedure,
+            practitioner=form.cleaned_data["practitioner"], start=form.starts_at(),
+        )
+    )  # fmt: skip
+
+
+@permission_required("bookings.change_appointment")
+def appointment_move_confirm(request, pk):
+    appointment = _appointment_for(request, pk)
+
+    def save(*, proposal, form):
+        return services.appointment_reschedule(
+            appointment=appointment,
+            starts_at=proposal["start"],
+            practitioner=proposal["practitioner"],
+            by=request.user,
+            attestation=form["attestation"],
+        )
+
+    return _confirm(
+        request,
+        patient=appointment.patient,
+        save=save,
+        success="Moved. Tell the patient the new pre-care dates below.",
+        back_url=reverse("bookings:move", args=[appointment.pk]),
+        moving=appointment,
+    )
+
+
+@permission_required("bookings.change_appointment")
+def appointment_cancel(request, pk):
+    appointment = _appointment_for(request, pk)
+    form = CancelForm(post_data(request))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.call_service(
+            services.appointment_cancel,
+            appointment=appointment,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    ):
+        messages.success(request, "Cancelled. The time is free again.")
+        return redirect(appointment)
+    return render(request, "bookings/cancel.html", {"appointment": appointment, "form": form})
+
+
+@permission_required("bookings.change_appointment")
+def appointment_check_in(request, pk):
+    appointment = _appointment_for(request, pk)
+    form = CheckInForm(post_data(request))
+    earliest = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_check_in(
+                appointment=appointment,
+                by=request.user,
+                kept_window=form.cleaned_data["kept_window"],
+            )
+        except ValidationError as exc:
+            form.apply_service_error(exc)
+            params = getattr(exc, "params", None) or {}
+            earliest = params.get("earliest_date")
+        else:
+            messages.success(request, f"{appointment.patient} is checked in.")
+            return redirect(appointment)
+    return render(
+        request,
+        "bookings/check_in.html",
+        {"appointment": appointment, "form": form, "earliest": earliest},
+    )
+
+
+@require_POST
+@permission_required("bookings.change_appointment")
+def appointment_no_show(request, pk):
+    appointment = _appointment_for(request, pk)
+    try:
+        services.appointment_mark_no_show(appointment=appointment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Marked as a no-show.")
+    return redirect(appointment)

@@ -1,0 +1,137 @@
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from bookings.availability import first_compliant_slots, free_slots
+from bookings.models import ScheduleException, TimeOff, WorkingHours
+from tests.bookings.conftest import LONDON, NOW, at, every_day
+from tests.bookings.test_services import book
+from tests.factories import PatientFactory, PractitionerFactory
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 12, 1)
+
+
+def local_times(slots, practitioner=None):
+    return [
+        s.local_start.strftime("%H:%M")
+        for s in slots
+        if practitioner is None or s.practitioner == practitioner
+    ]
+
+
+def test_slots_fill_the_working_spans_on_the_grid(injector, flip):
+    times = local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=NOW))
+    assert times[0] == "09:00"
+    assert times[-1] == "16:35"  # 25 minutes with the buffer must end by 17:00
+    assert "12:35" in times and "12:40" not in times and "13:55" not in times
+    assert len(times) == 44 + 32
+    assert all(int(t[-2:]) % 5 == 0 for t in times)
+
+
+def test_a_coarser_grid(injector, flip):
+    times = local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=NOW, grid_minutes=15))
+    assert times[:3] == ["09:00", "09:15", "09:30"]
+
+
+def test_slots_are_aware_and_carry_their_practitioner(injector, flip):
+    slot = free_slots(procedure=flip, start=DAY, end=DAY, now=NOW)[0]
+    assert slot.practitioner == injector
+    assert slot.start.utcoffset() == timedelta(0)
+    assert slot.end - slot.start == timedelta(minutes=15)
+
+
+def test_never_in_the_past(injector, flip):
+    now = at(DAY, "09:02")
+    assert local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=now))[0] == "09:05"
+    late = at(DAY, "18:00")
+    assert free_slots(procedure=flip, start=DAY, end=DAY, now=late) == []
+
+
+def test_appointments_are_subtracted_buffer_included(injector, flip, healthy):
+    book(healthy, injector, flip, at(DAY, "10:00"))  # holds 10:00-10:25
+    times = local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=NOW))
+    assert "09:35" in times and "10:25" in times
+    assert not {"09:40", "10:00", "10:20"} & set(times)
+
+
+def test_long_time_off_covering_an_appointment(injector, flip, healthy):
+    book(healthy, injector, flip, at(DAY, "09:30"))
+    TimeOff.objects.create(
+        practitioner=injector, starts_at=at(DAY, "09:00"), ends_at=at(DAY, "15:00")
+    )
+    times = local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=NOW))
+    assert times[0] == "15:00"
+
+
+def test_one_off_changes_replace_the_day_and_closures_close_it(injector, flip):
+    ScheduleException.objects.create(
+        practitioner=injector, date=DAY, starts=time(15), ends=time(16), reason="Dentist"
+    )
+    assert local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=NOW))[0] == "15:00"
+    ScheduleException.objects.create(date=DAY, reason="Bank holiday")
+    assert free_slots(procedure=flip, start=DAY, end=DAY, now=NOW) == []
+
+
+def test_clinic_opening_hours_limit_everyone(injector, flip):
+    WorkingHours.objects.filter(practitioner__isnull=True, weekday=DAY.weekday()).update(
+        starts=time(10), ends=time(16)
+    )
+    times = local_times(free_slots(procedure=flip, start=DAY, end=DAY, now=NOW))
+    assert (times[0], times[-1]) == ("10:00", "15:35")
+
+
+def test_everyone_taking_bookings_by_default(injector, second_injector, flip):
+    leaver = PractitionerFactory(is_active=False)
+    every_day(leaver, (time(9), time(17)))
+    slots = free_slots(procedure=flip, start=DAY, end=DAY, now=NOW)
+    assert {s.practitioner for s in slots} == {injector, second_injector}
+    only = free_slots(procedure=flip, start=DAY, end=DAY, now=NOW, practitioners=[second_injector])
+    assert {s.practitioner for s in only} == {second_injector}
+
+
+def test_combined_procedure_needs_its_full_time(injector, combined):
+    times = local_times(free_slots(procedure=combined, start=DAY, end=DAY, now=NOW))
+    assert times[-1] == "15:45"  # 60 + 15 minutes until 17:00
+    assert "11:50" not in times  # would run into lunch
+
+
+def test_a_clock_change_day_keeps_local_hours(injector, flip):
+    autumn = date(2026, 10, 25)  # BST ends at 02:00: a 25-hour day
+    slots = free_slots(
+        procedure=flip, start=autumn - timedelta(days=1), end=autumn,
+        now=datetime(2026, 10, 1, tzinfo=LONDON),
+    )  # fmt: skip
+    by_day = {}
+    for slot in slots:
+        by_day.setdefault(slot.local_start.date(), []).append(slot)
+    saturday, sunday = by_day[date(2026, 10, 24)], by_day[autumn]
+    assert local_times(saturday) == local_times(sunday)
+    assert saturday[0].start.hour == 8 and sunday[0].start.hour == 9  # UTC: BST then GMT
+
+
+def test_query_count_is_constant(django_assert_max_num_queries, injector, second_injector, flip):
+    with django_assert_max_num_queries(3):
+        free_slots(procedure=flip, start=DAY, end=DAY, now=NOW)
+    for n in range(40):
+        book(PatientFactory(), injector, flip, at(DAY + timedelta(days=n % 20), "09:00")
+             if n < 20 else at(DAY + timedelta(days=n % 20), "14:00"))  # fmt: skip
+    for _ in range(3):
+        every_day(PractitionerFactory(), (time(9), time(17)))
+    TimeOff.objects.create(
+        practitioner=injector, starts_at=at(DAY, "09:00"), ends_at=at(DAY, "10:00")
+    )
+    ScheduleException.objects.create(practitioner=injector, date=DAY, starts=time(9), ends=time(12))
+    with django_assert_max_num_queries(3):
+        slots = free_slots(procedure=flip, start=DAY, end=DAY + timedelta(days=29), now=NOW)
+    assert len({s.practitioner for s in slots}) == 5
+
+
+def test_first_compliant_slots_start_at_the_minimum_window(injector, flip):
+    result = first_compliant_slots(procedure=flip, now=NOW, days=2)
+    assert (result.earliest_date, result.recommended_date) == (
+        date(2026, 11, 29),
+        date(2026, 11, 30),
+    )
+    assert result.slots[0].local_start == at(date(2026, 11, 29), "09:00")
+    assert {s.local_start.date() for s in result.slots} == {date(2026, 11, 29), date(2026, 11, 30)}
