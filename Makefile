@@ -71,14 +71,17 @@ lint: venv
 # The files are committed, so pages never depend on a CDN or on npm at run time.
 BOOTSTRAP_VERSION := 5.3.9
 BOOTSTRAP_ICONS_VERSION := 1.13.2
+SIGNATURE_PAD_VERSION := 5.1.4
 .PHONY: vendor
 vendor:
 	@tmp=$$(mktemp -d) && cd $$tmp && \
-	npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) bootstrap-icons@$(BOOTSTRAP_ICONS_VERSION) >/dev/null && \
+	npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) bootstrap-icons@$(BOOTSTRAP_ICONS_VERSION) \
+	  signature_pad@$(SIGNATURE_PAD_VERSION) >/dev/null && \
 	for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done && \
 	cd $(CURDIR) && v=static/vendor && \
 	cp $$tmp/bootstrap-$(BOOTSTRAP_VERSION)/package/dist/css/bootstrap.min.css* $$v/bootstrap/css/ && \
 	cp $$tmp/bootstrap-$(BOOTSTRAP_VERSION)/package/dist/js/bootstrap.bundle.min.js* $$v/bootstrap/js/ && \
 	cp $$tmp/bootstrap-icons-$(BOOTSTRAP_ICONS_VERSION)/package/font/bootstrap-icons.min.css $$v/bootstrap-icons/ && \
 	cp $$tmp/bootstrap-icons-$(BOOTSTRAP_ICONS_VERSION)/package/font/fonts/* $$v/bootstrap-icons/fonts/ && \
+	cp $$tmp/signature_pad-$(SIGNATURE_PAD_VERSION)/package/dist/signature_pad.umd.min.js* $$v/signature_pad/ && \
 	rm -rf $$tmp && echo "Vendored files refreshed in $$v"

@@ -79,17 +79,6 @@ class ConfirmForm(ServiceForm):
     field_for_code = {"precare_too_late": "attestation"}
 
 
-class CancelForm(ServiceForm):
-    reason = forms.CharField(
-        label=_("Why is it cancelled?"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={
-            "required": _("Say why the appointment is cancelled, e.g. 'patient unwell'.")
-        },
-    )
-    field_for_code = {"reason_required": "reason"}
-
-
 class CheckInForm(ServiceForm):
     kept_window = forms.TypedChoiceField(
         label=_("Has the patient had no alcohol and no blood thinners since the stop date?"),

@@ -58,7 +58,7 @@ PRECARE_TOO_LATE = (
     "have had none since %(stop)s."
 )
 NOT_BOOKED = "This appointment is %(status)s, so it cannot be %(action)s."
-CANCEL_REASON_REQUIRED = "Say why the appointment is cancelled, e.g. 'patient unwell'."
+CANCEL_REASON_REQUIRED = "Give a reason for cancelling, e.g. 'patient unwell'."
 NOT_TODAY = "Check-in is on the day of the appointment, %(day)s."
 HISTORY_MISSING = (
     "%(patient)s has no medical history on file. They must complete it (on the portal, or "

@@ -14,7 +14,6 @@ from bookings import services
 from bookings.availability import Schedule, first_compliant_slots
 from bookings.calendar import Column, build_grid
 from bookings.forms import (
-    CancelForm,
     CheckInForm,
     ChosenTimeForm,
     ConfirmForm,
@@ -23,8 +22,9 @@ from bookings.forms import (
 )
 from bookings.models import Appointment
 from clinic.access import permission_required
-from clinic.forms import post_data
+from clinic.forms import ReasonForm, post_data
 from clinic.models import Patient, Practitioner
+from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure
 from treatments.screening import screen_patient
 
@@ -40,6 +40,7 @@ def _appointments(request):
     return (
         Appointment.objects.visible_to(request.user)
         .select_related("patient", "practitioner", "procedure")
+        .prefetch_related("procedure__components")
         .with_history()
     )
 
@@ -51,7 +52,9 @@ def _appointments(request):
 def day_calendar(request):
     day = _day_param(request)
     schedule = Schedule.load(first_day=day, last_day=day)
-    appointments = list(_appointments(request).starting_between(day, day))
+    appointments = attach_consent(
+        _appointments(request).starting_between(day, day), now=timezone.now()
+    )
     by_practitioner = defaultdict(list)
     for appointment in appointments:
         if appointment.is_active:
@@ -103,9 +106,10 @@ def week_calendar(request):
     columns = []
     if practitioner is not None:
         schedule = Schedule.load(first_day=monday, last_day=sunday, practitioners=[practitioner])
-        appointments = list(
+        appointments = attach_consent(
             _appointments(request).filter(practitioner=practitioner).active()
-            .starting_between(monday, sunday)
+            .starting_between(monday, sunday),
+            now=timezone.now(),
         )  # fmt: skip
         by_day = defaultdict(list)
         for appointment in appointments:
@@ -325,10 +329,16 @@ def _appointment_for(request, pk):
 def appointment_detail(request, pk):
     appointment = _appointment_for(request, pk)
     events = appointment.events.select_related("by")
+    now = timezone.now()
     return render(
         request,
         "bookings/appointment.html",
-        {"appointment": appointment, "events": events, "now": timezone.now()},
+        {
+            "appointment": appointment,
+            "events": events,
+            "now": now,
+            "consent": consent_for([appointment], now=now)[appointment.pk],
+        },
     )
 
 
@@ -389,7 +399,7 @@ def appointment_move_confirm(request, pk):
 @permission_required("bookings.change_appointment")
 def appointment_cancel(request, pk):
     appointment = _appointment_for(request, pk)
-    form = CancelForm(post_data(request))
+    form = ReasonForm(post_data(request), label="Why is it cancelled?")
     if (
         request.method == "POST"
         and form.is_valid()

@@ -41,3 +41,17 @@ def permission_required(*perms):
         return wrapped
 
     return decorator
+
+
+def client_ip(request):
+    """The client's address. Behind a proxy (BEHIND_PROXY=1) it is the last
+    address in X-Forwarded-For: the one our own proxy saw; anything before it
+    was written by the client and proves nothing."""
+    from django.conf import settings
+
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.META.get("REMOTE_ADDR")

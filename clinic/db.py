@@ -43,11 +43,14 @@ class AppendOnlyModel(models.Model):
 def _trigger_sql(table, *, when=None):
     """PL/pgSQL that raises on UPDATE or DELETE of `table` rows.
 
-    `when` narrows the trigger to rows matching a condition on OLD (e.g. only
-    signed treatment records), written in SQL.
+    An UPDATE that changes nothing is let through: it is not a change, and
+    Django's test framework issues such UPDATEs when it reloads data.
+    `when` narrows both triggers to rows matching a condition on OLD (e.g.
+    only signed treatment records), written in SQL.
     """
     name = f"{table}_append_only"
-    condition = f"WHEN ({when})" if when else ""
+    extra = f" AND ({when})" if when else ""
+    delete_when = f"WHEN ({when})" if when else ""
     forward = f"""
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
         BEGIN
@@ -55,10 +58,17 @@ def _trigger_sql(table, *, when=None):
                 USING ERRCODE = 'integrity_constraint_violation';
         END;
         $$ LANGUAGE plpgsql;
-        CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table}
-            FOR EACH ROW {condition} EXECUTE FUNCTION {name}();
+        CREATE TRIGGER {name}_update BEFORE UPDATE ON {table}
+            FOR EACH ROW WHEN ((OLD.*) IS DISTINCT FROM (NEW.*){extra})
+            EXECUTE FUNCTION {name}();
+        CREATE TRIGGER {name}_delete BEFORE DELETE ON {table}
+            FOR EACH ROW {delete_when} EXECUTE FUNCTION {name}();
     """
-    backward = f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();"
+    backward = (
+        f"DROP TRIGGER IF EXISTS {name}_update ON {table}; "
+        f"DROP TRIGGER IF EXISTS {name}_delete ON {table}; "
+        f"DROP FUNCTION IF EXISTS {name}();"
+    )
     return forward, backward
 
 

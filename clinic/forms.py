@@ -192,3 +192,19 @@ class MedicalHistoryForm(ServiceForm):
             source=source,
             **self.cleaned_data,
         )
+
+
+class ReasonForm(ServiceForm):
+    """A reason that is kept with a record: cancelling, voiding, withdrawing."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give a reason: it is kept with the record.")},
+    )
+    field_for_code = {"reason_required": "reason"}
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["reason"].label = label

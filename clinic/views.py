@@ -14,6 +14,7 @@ from clinic.access import permission_required, role_required
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import MedicalHistory, Patient
 from clinic.roles import Role
+from treatments.consent import attach_consent
 from treatments.models import Procedure
 from treatments.screening import screen_patient
 
@@ -38,6 +39,7 @@ def _upcoming(request):
     return (
         Appointment.objects.visible_to(request.user)
         .select_related("patient", "practitioner", "procedure")
+        .prefetch_related("procedure__components")
         .with_history()
     )
 
@@ -55,7 +57,9 @@ def desk_home(request):
         "clinic/desk_home.html",
         {
             "today": today,
-            "appointments": _upcoming(request).starting_between(today, today),
+            "appointments": attach_consent(
+                _upcoming(request).starting_between(today, today), now=timezone.now()
+            ),
             "needs_history": [a for a in week if a.needs_history],
         },
     )
@@ -70,7 +74,7 @@ def practitioner_home(request):
         "clinic/practitioner_home.html",
         {
             "today": today,
-            "appointments": mine.starting_between(today, today),
+            "appointments": attach_consent(mine.starting_between(today, today), now=timezone.now()),
             "coming": mine.active().starting_between(
                 today + timedelta(days=1), today + timedelta(days=7)
             ),

@@ -1,7 +1,16 @@
+from datetime import datetime, time
+
 import pytest
 
 from clinic.roles import Role
-from tests.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.factories import (
+    MedicalHistoryFactory,
+    PatientFactory,
+    PractitionerFactory,
+    UserFactory,
+)
+from tests.helpers import LONDON, every_day
+from treatments.models import Procedure
 
 
 @pytest.fixture
@@ -54,3 +63,47 @@ def patient_a(patient_user):
 def patient_b(db):
     other = UserFactory(full_name="Bob Other", role=Role.PATIENT)
     return PatientFactory(first_name="Bob", last_name="Other", user=other)
+
+
+# Schedules, procedures and a healthy patient, for bookings and after
+
+
+@pytest.fixture
+def clinic_hours(db):
+    every_day(None, (time(8), time(20)))
+
+
+@pytest.fixture
+def injector(practitioner, clinic_hours):
+    """A practitioner working every day 09:00-13:00 and 14:00-17:00."""
+    every_day(practitioner, (time(9), time(13)), (time(14), time(17)))
+    return practitioner
+
+
+@pytest.fixture
+def second_injector(other_practitioner, clinic_hours):
+    every_day(other_practitioner, (time(9), time(17)))
+    return other_practitioner
+
+
+@pytest.fixture
+def flip(db):
+    return Procedure.objects.with_parts().get(code="lip-flip")
+
+
+@pytest.fixture
+def filler(db):
+    return Procedure.objects.with_parts().get(code="lip-filler")
+
+
+@pytest.fixture
+def combined(db):
+    return Procedure.objects.with_parts().get(code="lip-flip-and-filler")
+
+
+@pytest.fixture
+def healthy(db):
+    """A patient whose medical history is current and clear."""
+    patient = PatientFactory(first_name="Hana", last_name="Healthy")
+    MedicalHistoryFactory(patient=patient, submitted_at=datetime(2026, 11, 1, tzinfo=LONDON))
+    return patient

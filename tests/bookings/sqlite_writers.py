@@ -27,8 +27,8 @@ from django.db import OperationalError, connection  # noqa: E402
 
 from bookings import services  # noqa: E402
 from bookings.models import Appointment  # noqa: E402
-from tests.bookings.conftest import NOW, at, every_day, history  # noqa: E402
 from tests.factories import PatientFactory, PractitionerFactory  # noqa: E402
+from tests.helpers import NOW, at, every_day, history  # noqa: E402
 from treatments.models import Procedure  # noqa: E402
 
 call_command("migrate", verbosity=0)

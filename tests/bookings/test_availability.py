@@ -4,9 +4,8 @@ import pytest
 
 from bookings.availability import first_compliant_slots, free_slots
 from bookings.models import ScheduleException, TimeOff, WorkingHours
-from tests.bookings.conftest import LONDON, NOW, at, every_day
-from tests.bookings.test_services import book
 from tests.factories import PatientFactory, PractitionerFactory
+from tests.helpers import LONDON, NOW, at, book, every_day
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 12, 1)

@@ -22,8 +22,8 @@ from django.db import connection
 
 from bookings import services
 from bookings.models import Appointment
-from tests.bookings.conftest import NOW, at, history
 from tests.factories import PatientFactory
+from tests.helpers import NOW, at, history
 
 THREADS = 6
 SLOT = at(date(2026, 12, 1), "10:00")

@@ -5,25 +5,13 @@ from django.core.exceptions import ValidationError
 
 from bookings import services
 from bookings.models import Appointment, AppointmentEvent, ScheduleException, TimeOff
-from tests.bookings.conftest import LONDON, NOW, at, history
 from tests.factories import MedicalHistoryFactory, PatientFactory
+from tests.helpers import LONDON, NOW, at, book, history
 from treatments.models import Procedure
 
 pytestmark = pytest.mark.django_db
 
 D5, D4, D3, D2, D1 = (date(2026, 11, 26) + timedelta(days=n) for n in (5, 4, 3, 2, 1))
-
-
-def book(patient, practitioner, procedure, starts_at, **kwargs):
-    return services.appointment_book(
-        patient=patient,
-        practitioner=practitioner,
-        procedure=procedure,
-        starts_at=starts_at,
-        booked_by=kwargs.pop("by", practitioner.user),
-        now=kwargs.pop("now", NOW),
-        **kwargs,
-    )
 
 
 def refused(code, fn, *args, **kwargs):

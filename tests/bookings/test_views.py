@@ -4,9 +4,8 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import Appointment
-from tests.bookings.conftest import NOW, at, history
-from tests.bookings.test_services import book
 from tests.factories import PatientFactory
+from tests.helpers import NOW, at, book, history
 
 pytestmark = pytest.mark.django_db
 D5 = date(2026, 12, 1)
@@ -115,7 +114,7 @@ def test_move_cancel_check_in_and_no_show_pages(desk, healthy, injector, flip, m
     moves = desk.get(reverse("bookings:move", args=[appointment.pk]))
     assert moves.status_code == 200 and moves.context["moving"] == appointment
     response = desk.post(reverse("bookings:cancel", args=[appointment.pk]), {"reason": ""})
-    assert "Say why" in response.context["form"].errors["reason"][0]
+    assert "Give a reason" in response.context["form"].errors["reason"][0]
 
     monkeypatch.setattr("django.utils.timezone.now", lambda: at(D5, "09:50"))
     response = desk.post(reverse("bookings:check_in", args=[appointment.pk]), {"kept_window": "no"})
