@@ -56,7 +56,7 @@ def build(*, practitioners, days, appointments):
                     search_text=f"bench p{n}",
                 )
                 for n in range(2000)
-            ]  # fmt: skip
+            ]
         )
     patients = list(Patient.objects.values_list("pk", flat=True)[:2000])
     from treatments.models import Procedure
@@ -105,8 +105,13 @@ def run_case(*, practitioners, days, appointments):
     end = START + timedelta(days=days - 1)
     count = len(free_slots(procedure=flip, start=START, end=end, now=now))
     result = timed(lambda: free_slots(procedure=flip, start=START, end=end, now=now))
-    return {"practitioners": practitioners, "days": days, "appointments": appointments,
-            "slots": count, **result}  # fmt: skip
+    return {
+        "practitioners": practitioners,
+        "days": days,
+        "appointments": appointments,
+        "slots": count,
+        **result,
+    }
 
 
 CASES = {

@@ -25,10 +25,21 @@ def setup_django(database):
     sys.path.insert(0, str(ROOT))
     if database == "postgres":
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
-             "DROP DATABASE IF EXISTS vermilion_bench", "-c", "CREATE DATABASE vermilion_bench"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+                "DROP DATABASE IF EXISTS vermilion_bench",
+                "-c",
+                "CREATE DATABASE vermilion_bench",
+            ],
+            check=True,
+            capture_output=True,
+        )
         os.environ["DATABASE_URL"] = PG_URL
     else:
         path = Path(tempfile.mkdtemp()) / "bench.sqlite3"

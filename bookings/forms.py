@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import ServiceForm
+from clinic.forms import DateInput, ServiceForm
 from clinic.models import Practitioner
 from treatments.models import Procedure
 
@@ -29,7 +29,7 @@ class SlotSearchForm(forms.Form):
     on_or_after = forms.DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=DateInput(attrs={"class": "form-control"}),
     )
 
 
@@ -39,7 +39,7 @@ class ChosenTimeForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         label=_("Practitioner"), queryset=Practitioner.objects.active()
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=DateInput())
     time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def starts_at(self):

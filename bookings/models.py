@@ -6,6 +6,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clinic.db import AppendOnlyModel
 from clinic.models import MedicalHistory, Patient, Practitioner, User
@@ -232,6 +233,7 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AppointmentQuerySet.as_manager()
+    history_log = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at", "pk"]

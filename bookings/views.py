@@ -25,7 +25,7 @@ from clinic.access import permission_required
 from clinic.forms import ReasonForm, post_data
 from clinic.models import Patient, Practitioner
 from treatments.consent import attach_consent, consent_for
-from treatments.models import Procedure
+from treatments.models import Procedure, TreatmentRecord
 from treatments.screening import screen_patient
 
 SLOT_DAYS = 7  # days of free slots shown at once
@@ -107,10 +107,12 @@ def week_calendar(request):
     if practitioner is not None:
         schedule = Schedule.load(first_day=monday, last_day=sunday, practitioners=[practitioner])
         appointments = attach_consent(
-            _appointments(request).filter(practitioner=practitioner).active()
+            _appointments(request)
+            .filter(practitioner=practitioner)
+            .active()
             .starting_between(monday, sunday),
             now=timezone.now(),
-        )  # fmt: skip
+        )
         by_day = defaultdict(list)
         for appointment in appointments:
             by_day[appointment.local_date].append(appointment)
@@ -193,10 +195,13 @@ def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args,
     days = _slot_days(
         result.slots,
         lambda slot: _proposal_url(
-            confirm_name, confirm_args, procedure=procedure,
-            practitioner=slot.practitioner, start=slot.start,
+            confirm_name,
+            confirm_args,
+            procedure=procedure,
+            practitioner=slot.practitioner,
+            start=slot.start,
         ),
-    )  # fmt: skip
+    )
     today = timezone.localdate()
     first_day = max(result.earliest_date, procedure_form.cleaned_data.get("on_or_after") or today)
     screening = screen_patient(patient=patient, procedure=procedure, on=first_day, today=today)
@@ -219,9 +224,12 @@ def book_patient(request, patient_pk):
     patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
     search = SlotSearchForm(request.GET or {"procedure": Procedure.objects.active().first()})
     context = _find_times(
-        request, patient=patient, procedure_form=search,
-        confirm_name="bookings:book_confirm", confirm_args=[patient.pk],
-    )  # fmt: skip
+        request,
+        patient=patient,
+        procedure_form=search,
+        confirm_name="bookings:book_confirm",
+        confirm_args=[patient.pk],
+    )
     return render(request, "bookings/book_times.html", context)
 
 
@@ -238,10 +246,13 @@ def book_chosen_time(request, patient_pk):
         )
     return redirect(
         _proposal_url(
-            "bookings:book_confirm", [patient.pk], procedure=procedure,
-            practitioner=form.cleaned_data["practitioner"], start=form.starts_at(),
+            "bookings:book_confirm",
+            [patient.pk],
+            procedure=procedure,
+            practitioner=form.cleaned_data["practitioner"],
+            start=form.starts_at(),
         )
-    )  # fmt: skip
+    )
 
 
 def _assess_or_error(proposal, *, patient, attestation="", ignore=None):
@@ -338,6 +349,7 @@ def appointment_detail(request, pk):
             "events": events,
             "now": now,
             "consent": consent_for([appointment], now=now)[appointment.pk],
+            "record": TreatmentRecord.objects.filter(appointment=appointment).first(),
         },
     )
 
@@ -352,9 +364,13 @@ def appointment_move(request, pk):
     params["procedure"] = appointment.procedure_id  # a move keeps the procedure
     search = SlotSearchForm(params)
     context = _find_times(
-        request, patient=appointment.patient, procedure_form=search,
-        confirm_name="bookings:move_confirm", confirm_args=[appointment.pk], moving=appointment,
-    )  # fmt: skip
+        request,
+        patient=appointment.patient,
+        procedure_form=search,
+        confirm_name="bookings:move_confirm",
+        confirm_args=[appointment.pk],
+        moving=appointment,
+    )
     return render(request, "bookings/book_times.html", context)
 
 
@@ -367,10 +383,13 @@ def appointment_move_chosen_time(request, pk):
         return redirect("bookings:move", pk=appointment.pk)
     return redirect(
         _proposal_url(
-            "bookings:move_confirm", [appointment.pk], procedure=appointment.procedure,
-            practitioner=form.cleaned_data["practitioner"], start=form.starts_at(),
+            "bookings:move_confirm",
+            [appointment.pk],
+            procedure=appointment.procedure,
+            practitioner=form.cleaned_data["practitioner"],
+            start=form.starts_at(),
         )
-    )  # fmt: skip
+    )
 
 
 @permission_required("bookings.change_appointment")

@@ -113,7 +113,7 @@ def seed_patients(*, by, now=None):
 def seed_demo():
     """Everything `manage.py seed_demo` creates; returns (role, email) logins."""
     from bookings.demo import seed_appointments, seed_schedules
-    from treatments.demo import seed_stock
+    from treatments.demo import seed_stock, seed_treatment
 
     logins = seed_people()
     practitioner = User.objects.get(email=STAFF[2][0])
@@ -121,4 +121,5 @@ def seed_demo():
     seed_stock(by=User.objects.get(email=STAFF[0][0]))
     seed_schedules()
     seed_appointments(by=User.objects.get(email=STAFF[1][0]))
+    seed_treatment(password=DEMO_PASSWORD)
     return logins

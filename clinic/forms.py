@@ -10,6 +10,17 @@ from clinic import services
 from clinic.medical import YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
 
 
+class DateInput(forms.DateInput):
+    """An HTML date picker. Browsers want ISO dates in its value, whatever the
+    language, so the format is fixed (the default, DD/MM/YYYY for en-gb, would
+    show an empty box and save an empty date)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 def post_data(request):
     """The POST data to bind a form to, or None on GET. (`request.POST or None`
     would leave a form unbound, and silently unsaved, when a POST is empty.)"""
@@ -69,7 +80,7 @@ class PatientForm(ServiceForm):
     last_name = forms.CharField(label=_("Last name"), max_length=80)
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Used to tell patients with the same name apart, and for age limits."),
     )
     phone = forms.CharField(
@@ -108,7 +119,7 @@ class MedicalHistoryForm(ServiceForm):
     dental_work_date = forms.DateField(
         label=_("Date of any dental treatment in the last or next 4 weeks"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Leave blank if none. Filler is best kept 2 weeks away from dental work."),
     )
     prescribed_anticoagulants = forms.MultipleChoiceField(

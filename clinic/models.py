@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clinic.db import AppendOnlyModel, AppendOnlyQuerySet
 from clinic.medical import YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
@@ -227,6 +228,7 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PatientQuerySet.as_manager()
+    history_log = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
@@ -323,6 +325,7 @@ class MedicalHistory(AppendOnlyModel):
     notes = models.TextField(_("anything else the practitioner should know"), blank=True)
 
     objects = MedicalHistoryQuerySet.as_manager()
+    history_log = HistoricalRecords()
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -372,3 +375,36 @@ class MedicalHistory(AppendOnlyModel):
     def answers(self):
         """(question, yes/no) pairs in the questionnaire's order."""
         return [(question, getattr(self, name)) for name, question in YES_NO_QUESTIONS]
+
+
+class AuditEvent(AppendOnlyModel):
+    """A read of clinical information: who looked at what, when, from where.
+
+    Writes are kept by django-simple-history on each model that changes; this
+    table records what the history of writes cannot: that somebody looked."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        EXPORT = "export", _("searched or printed")
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action, default=Action.VIEW)
+    what = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40, blank=True)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    path = models.CharField(max_length=300)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["-at"], name="clinic_audit_at"),
+            models.Index(fields=["patient", "-at"], name="clinic_audit_patient"),
+            models.Index(fields=["user", "-at"], name="clinic_audit_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.get_action_display()} {self.what} {self.object_id}"

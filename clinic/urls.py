@@ -19,6 +19,7 @@ urlpatterns = [
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),
     path("portal/", views.portal_home, name="portal_home"),
+    path("manage/audit/", views.audit_log, name="audit_log"),
     path("portal/history/", views.portal_history, name="portal_history"),
     path(
         "portal/history/reconfirm/",

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,8 +12,9 @@ from django.views.decorators.http import require_POST
 from bookings.models import Appointment
 from clinic import services
 from clinic.access import permission_required, role_required
+from clinic.audit import log_view
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
-from clinic.models import MedicalHistory, Patient
+from clinic.models import AuditEvent, MedicalHistory, Patient
 from clinic.roles import Role
 from treatments.consent import attach_consent
 from treatments.models import Procedure
@@ -141,11 +143,17 @@ def patient_detail(request, pk):
     today = timezone.localdate()
     history = MedicalHistory.objects.latest_for(patient)
     screenings = [
-        (procedure, screen_patient(
-            patient=patient, procedure=procedure, on=today, today=today, history=history
-        ))
+        (
+            procedure,
+            screen_patient(
+                patient=patient, procedure=procedure, on=today, today=today, history=history
+            ),
+        )
         for procedure in Procedure.objects.active().with_parts()
-    ]  # fmt: skip
+    ]
+    clinical = request.user.has_perm("clinic.view_clinical_details")
+    if clinical and history is not None:
+        log_view(request, what="screening details", obj=history, patient=patient)
     return render(
         request,
         "clinic/patient_detail.html",
@@ -154,7 +162,7 @@ def patient_detail(request, pk):
             "history": history,
             "state": MedicalHistory.state_of(history, today=today),
             "screenings": screenings,
-            "clinical": request.user.has_perm("clinic.view_clinical_details"),
+            "clinical": clinical,
         },
     )
 
@@ -172,6 +180,8 @@ def history_detail(request, pk, history_pk=None):
         shown = next((v for v in versions if v.pk == history_pk), None)
         if shown is None:
             return render(request, "404.html", status=404)
+    if shown is not None:
+        log_view(request, what="medical history", obj=shown, patient=patient)
     return render(
         request,
         "clinic/history_detail.html",
@@ -182,10 +192,10 @@ def history_detail(request, pk, history_pk=None):
 @permission_required("clinic.view_clinical_details", "clinic.add_medicalhistory")
 def history_new(request, pk):
     patient = _patient_for(request, pk)
-    form = MedicalHistoryForm(
-        post_data(request),
-        initial_history=MedicalHistory.objects.latest_for(patient),
-    )
+    latest = MedicalHistory.objects.latest_for(patient)
+    form = MedicalHistoryForm(post_data(request), initial_history=latest)
+    if request.method == "GET" and latest is not None:
+        log_view(request, what="medical history", obj=latest, patient=patient)
     if request.method == "POST" and form.is_valid():
         history = form.save(patient=patient, user=request.user, source=MedicalHistory.Source.STAFF)
         if history:
@@ -221,6 +231,8 @@ def portal_history(request):
     patient = _own_patient(request)
     latest = MedicalHistory.objects.latest_for(patient)
     form = MedicalHistoryForm(post_data(request), initial_history=latest)
+    if request.method == "GET" and latest is not None:
+        log_view(request, what="medical history", obj=latest, patient=patient)
     if (
         request.method == "POST"
         and form.is_valid()
@@ -249,3 +261,43 @@ def portal_history_reconfirm(request):
     else:
         messages.success(request, "Thank you: your answers are confirmed as up to date.")
     return redirect("portal_history")
+
+
+# Audit (managers)
+
+AUDITED_CHANGES = [
+    ("treatments", "TreatmentRecord"),
+    ("treatments", "InjectionLine"),
+    ("treatments", "Lot"),
+    ("clinic", "MedicalHistory"),
+    ("clinic", "Patient"),
+    ("bookings", "Appointment"),
+]
+CHANGES_SHOWN = 100
+
+
+@permission_required("clinic.view_auditevent")
+def audit_log(request):
+    """Reads (AuditEvent) and writes (django-simple-history), newest first."""
+    tab = request.GET.get("tab", "reads")
+    reads = AuditEvent.objects.select_related("user", "patient")
+    patient_id = request.GET.get("patient", "")
+    if patient_id.isdigit():
+        reads = reads.filter(patient_id=patient_id)
+    page = Paginator(reads, 50).get_page(request.GET.get("page"))
+    changes = []
+    if tab == "changes":
+        for app_label, name in AUDITED_CHANGES:
+            history = apps.get_model(app_label, name).history_log.model.objects
+            for row in history.select_related("history_user").order_by("-history_date")[
+                :CHANGES_SHOWN
+            ]:
+                row.model_name = name
+                changes.append(row)
+        changes.sort(key=lambda row: row.history_date, reverse=True)
+        changes = changes[:CHANGES_SHOWN]
+    return render(
+        request,
+        "clinic/audit.html",
+        {"tab": tab, "page": page, "changes": changes, "patient_id": patient_id},
+    )

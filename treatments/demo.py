@@ -34,3 +34,97 @@ def seed_stock(*, by, now=None):
                 "received_by": by,
             },
         )
+
+
+def _demo_signature():
+    """A drawn-looking signature as a PNG data URL (the demo's patient signs)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (500, 160), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line(
+        [(20, 110), (70, 40), (110, 120), (160, 50), (210, 115), (260, 60), (330, 100), (470, 80)],
+        fill=(26, 26, 46, 255),
+        width=4,
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def seed_treatment(*, password, now=None):
+    """One past lip flip, from booking to signed record, for the chart and recall."""
+    from datetime import datetime, time
+
+    from django.core.exceptions import ValidationError
+
+    from bookings import services as bookings
+    from clinic.models import Patient, Practitioner
+    from treatments import services
+    from treatments.models import ConsentForm, ConsentSignature, Procedure, TreatmentRecord
+
+    if TreatmentRecord.objects.exists():
+        return
+    now = now or timezone.now()
+    practitioner = Practitioner.objects.get(display_name="Dr Amara Okafor")
+    working = set(practitioner.working_hours.values_list("weekday", flat=True))
+    day = next(
+        timezone.localdate(now) - timedelta(days=n)
+        for n in range(18, 26)
+        if (timezone.localdate(now) - timedelta(days=n)).weekday() in working
+    )
+    at = timezone.make_aware(datetime.combine(day, time(10)))
+    patient = Patient.objects.get(last_name="Whitfield")
+    flip = Procedure.objects.with_parts().get(code="lip-flip")
+    try:
+        appointment = bookings.appointment_book(
+            patient=patient,
+            practitioner=practitioner,
+            procedure=flip,
+            starts_at=at,
+            booked_by=practitioner.user,
+            now=at - timedelta(days=10),
+        )
+        services.consent_sign(
+            appointment=appointment,
+            form=ConsentForm.objects.current().get(procedure=flip),
+            typed_name=patient.full_name,
+            agreed=True,
+            signature=_demo_signature(),
+            ip_address="127.0.0.1",
+            user_agent="demo",
+            via=ConsentSignature.Via.PORTAL,
+            recorded_by=patient.user,
+            now=at - timedelta(days=2),
+        )
+        bookings.appointment_check_in(
+            appointment=appointment,
+            by=practitioner.user,
+            kept_window=True,
+            now=at - timedelta(minutes=10),
+        )
+        record = services.treatment_start(appointment=appointment, by=practitioner.user, now=at)
+        lot = Lot.objects.get(lot_number="C3791AC4")
+        for site in ("TX-L3", "TX-L2", "TX-L1", "TX-R1", "TX-R2", "TX-R3"):
+            services.injection_add(
+                record=record,
+                by=practitioner.user,
+                lot=lot,
+                site=site,
+                amount=Decimal("1"),
+                depth="intramuscular",
+                needle="33G needle",
+                dilution=lot.product.default_dilution,
+                technique="point",
+                now=at,
+            )
+        services.record_update(
+            record=record, by=practitioner.user, anaesthetic="none", no_adverse_events=True
+        )
+        services.treatment_sign(
+            record=record, by=practitioner.user, password=password, now=at + timedelta(minutes=20)
+        )
+    except ValidationError:
+        return  # the demo clinic's schedule or passwords were changed by hand

@@ -1,9 +1,13 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import ServiceForm
+from clinic.forms import DateInput, ServiceForm
 from treatments import services
-from treatments.models import Product
+from treatments.models import InjectionLine, Lot, Product, ProductDose, TreatmentRecord
+from treatments.rules import Agent
+from treatments.sites import sites_for
 
 
 class LotReceiveForm(ServiceForm):
@@ -13,9 +17,7 @@ class LotReceiveForm(ServiceForm):
     lot_number = forms.CharField(
         label=_("Lot (batch) number"), max_length=40, help_text=_("As printed on the box.")
     )
-    expiry_date = forms.DateField(
-        label=_("Expiry date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expiry_date = forms.DateField(label=_("Expiry date"), widget=DateInput())
     quantity = forms.DecimalField(
         label=_("Quantity received"),
         max_digits=8,
@@ -47,7 +49,7 @@ class ConsentSignForm(ServiceForm):
     )
     date_of_birth = forms.DateField(
         label=_("Your date of birth"),
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        widget=DateInput(attrs={"autocomplete": "bday"}),
         help_text=_("So we know the link reached the right person."),
     )
     typed_name = forms.CharField(
@@ -91,3 +93,111 @@ class ConsentFormEditForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the patient declares by signing."),
     )
+
+
+class LotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, lot):
+        return (
+            f"{lot.product} · lot {lot.lot_number} · exp. {lot.expiry_date:%d/%m/%Y} · "
+            f"{lot.quantity_remaining:g} {lot.product.unit} left"
+        )
+
+
+class InjectionForm(ServiceForm):
+    lot = LotChoiceField(label=_("Product and lot"), queryset=Lot.objects.none())
+    site = forms.ChoiceField(label=_("Site"))
+    amount = forms.DecimalField(
+        label=_("Amount (U or mL)"), max_digits=6, decimal_places=2, min_value=Decimal("0.01")
+    )
+    dilution = forms.CharField(label=_("Dilution (toxin)"), max_length=80, required=False)
+    depth = forms.ChoiceField(label=_("Depth"), choices=InjectionLine.Depth.choices)
+    technique = forms.ChoiceField(
+        label=_("Technique"),
+        choices=[("", "—"), *InjectionLine.Technique.choices],
+        required=False,
+    )
+    needle = forms.ChoiceField(label=_("Needle or cannula"), choices=InjectionLine.Needle.choices)
+    field_for_code = {
+        "wrong_product": "lot",
+        "lot_expired": "lot",
+        "lot_empty": "lot",
+        "not_enough_stock": "lot",
+        "cows_milk_allergy": "lot",
+        "wrong_site": "site",
+        "amount_not_positive": "amount",
+        "dilution_required": "dilution",
+    }
+
+    def __init__(self, *args, record, on, **kwargs):
+        super().__init__(*args, **kwargs)
+        products = ProductDose.objects.filter(procedure__in=record.procedure.parts()).values(
+            "product"
+        )
+        self.fields["lot"].queryset = (
+            Lot.objects.usable_on(on)
+            .filter(product__in=products)
+            .select_related("product")
+            .order_by("product__agent", "product__name", "expiry_date")
+        )
+        self.fields["site"].choices = [("", "Pick on the chart or here")] + [
+            (site.code, site.label) for site in sites_for(record.procedure.agents)
+        ]
+        toxin = Product.objects.filter(pk__in=products, agent=Agent.TOXIN).first()
+        if toxin and not self.is_bound:
+            self.initial.setdefault("dilution", toxin.default_dilution)
+        for name in ("lot", "site", "depth", "technique", "needle"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+
+
+class RecordForm(ServiceForm):
+    anaesthetic = forms.ChoiceField(
+        label=_("Anaesthetic"),
+        choices=[("", "—"), *TreatmentRecord.Anaesthetic.choices],
+        required=False,
+    )
+    no_adverse_events = forms.BooleanField(label=_("No adverse events"), required=False)
+    adverse_events = forms.CharField(
+        label=_("Adverse events"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "What happened and what you did. Leave blank if you ticked 'No adverse events'."
+        ),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    over_maximum_reason = forms.CharField(
+        label=_("Reason for going above the maximum dose"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    postcare_given = forms.CharField(
+        label=_("Aftercare instructions given"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    review_date = forms.DateField(label=_("Review on"), required=False, widget=DateInput())
+    rebook_date = forms.DateField(label=_("Rebook from"), required=False, widget=DateInput())
+    supervising_prescriber = forms.CharField(
+        label=_("Supervising prescriber"), max_length=120, required=False
+    )
+
+
+class SignForm(ServiceForm):
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Signing is like a handwritten signature: enter your login password."),
+    )
+    field_for_code = {"wrong_password": "password"}
+
+
+class AddendumForm(SignForm):
+    reason = forms.CharField(label=_("Why is this correction needed?"), max_length=200)
+    text = forms.CharField(label=_("Correction"), widget=forms.Textarea(attrs={"rows": 3}))
+    field_for_code = {"wrong_password": "password", "addendum_empty": "text"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["reason", "text", "password"])

@@ -25,3 +25,26 @@ def consent_link(appointment, url):
         from_email=None,
         recipient_list=[patient.email],
     )
+
+
+def aftercare(record):
+    """The aftercare instructions given at the visit, by email."""
+    patient = record.patient
+    if not patient.email:
+        return
+    lines = "\n".join(f"- {line}" for line in record.postcare_given.splitlines() if line.strip())
+    review = (
+        f"\nWe would like to see you for a review on {date_format(record.review_date, 'l j F')}.\n"
+        if record.review_date
+        else ""
+    )
+    send_mail(
+        subject=f"Your aftercare after today's {record.procedure.name.lower()}",
+        message=(
+            f"Hello {patient.first_name},\n\nThank you for coming in today. Here is the "
+            f"aftercare we went through:\n\n{lines}\n{review}\n"
+            f"Questions or worries? Call us on {settings.CLINIC_PHONE}.\n\n{settings.CLINIC_NAME}\n"
+        ),
+        from_email=None,
+        recipient_list=[patient.email],
+    )

@@ -1,4 +1,4 @@
-"""Pure treatment rules: contraindication screening, and (later) doses and
+"""Pure treatment rules: contraindication screening, dose totals and limits,
 follow-up dates. No database, no clock: the date is an argument.
 
 Screening is table-driven from ../shared/DOMAIN.md. This module is the one
@@ -7,7 +7,8 @@ place the contraindication rule lives; services and pages call `screen()`.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from django.db.models import TextChoices
@@ -167,3 +168,141 @@ def screen(*, answers, agents, on: date, date_of_birth: date) -> Screening:
     )
     outcome = max((r.outcome for r in reasons), key=lambda o: o.rank, default=Outcome.CLEAR)
     return Screening(outcome, reasons)
+
+
+# Doses
+
+
+@dataclass(frozen=True)
+class DoseLimit:
+    typical: Decimal
+    maximum: Decimal
+
+
+@dataclass(frozen=True)
+class ProductTotal:
+    product: object
+    amount: Decimal
+    unit: str
+    botox_equivalent: Decimal | None  # toxins only
+    limit: DoseLimit | None
+
+    @property
+    def above_typical(self):
+        return self.limit is not None and self.amount > self.limit.typical
+
+    @property
+    def above_maximum(self):
+        return self.limit is not None and self.amount > self.limit.maximum
+
+
+FILLER_PER_LIP_WARNING = Decimal("1.5")
+
+
+def plain(number):
+    """A decimal without trailing zeros: 7.00 -> '7', 1.50 -> '1.5'."""
+    return f"{Decimal(number).normalize():f}"  # mL per lip per session (Restylane label)
+
+
+@dataclass(frozen=True)
+class DoseSummary:
+    totals: tuple
+    filler_per_lip: dict  # {"upper": mL, "lower": mL}
+
+    @property
+    def needs_reason(self):
+        return any(total.above_maximum for total in self.totals)
+
+    @property
+    def warnings(self):
+        notes = []
+        for total in self.totals:
+            if total.above_maximum:
+                notes.append(
+                    f"{total.product}: {plain(total.amount)} {total.unit} is above the maximum "
+                    f"of {plain(total.limit.maximum)} {total.unit}; give a reason before signing."
+                )
+            elif total.above_typical:
+                notes.append(
+                    f"{total.product}: {plain(total.amount)} {total.unit} is above the typical "
+                    f"{plain(total.limit.typical)} {total.unit}."
+                )
+        for lip, amount in self.filler_per_lip.items():
+            if amount > FILLER_PER_LIP_WARNING:
+                notes.append(
+                    f"{plain(amount)} mL of filler in the {lip} lip: above "
+                    f"{plain(FILLER_PER_LIP_WARNING)} mL per lip per session, reactions are more "
+                    "likely; consider splitting the treatment."
+                )
+        return notes
+
+
+def dose_summary(lines, limits):
+    """Totals per product, with their Botox equivalent and limits.
+
+    lines: iterable of (product, lip, amount); a product needs `agent`, `unit`
+    and `botox_equivalent(amount)`. limits: {product: DoseLimit}."""
+    amounts, per_lip, order = {}, {"upper": Decimal(0), "lower": Decimal(0)}, []
+    for product, lip, amount in lines:
+        if product not in amounts:
+            order.append(product)
+            amounts[product] = Decimal(0)
+        amounts[product] += Decimal(amount)
+        if product.agent == Agent.FILLER:
+            per_lip[lip] += Decimal(amount)
+    totals = tuple(
+        ProductTotal(
+            product=product,
+            amount=amounts[product],
+            unit=product.unit,
+            botox_equivalent=product.botox_equivalent(amounts[product]),
+            limit=limits.get(product),
+        )
+        for product in order
+    )
+    return DoseSummary(totals, {lip: ml for lip, ml in per_lip.items() if ml})
+
+
+# Follow-up
+
+
+@dataclass(frozen=True)
+class FollowUpRule:
+    """One single procedure's follow-up intervals, in days."""
+
+    review_after: int | None
+    rebook_from: int | None
+    rebook_by: int | None
+    min_days_between: int | None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    review_date: date | None
+    rebook_date: date | None
+    rebook_by: date | None
+
+
+def follow_up(*, treated_on: date, rules) -> FollowUp:
+    """The review and rebook dates after a treatment on `treated_on`.
+
+    Each part is rebooked at its usual interval, but never sooner than its
+    minimum gap (toxin: at least 90 days between treatments, per the Botox
+    label, so "10-12 weeks" becomes 90 days). A combined treatment is reviewed
+    and rebooked at its earliest part."""
+    reviews, rebooks, deadlines = [], [], []
+    for rule in rules:
+        if rule.review_after:
+            reviews.append(treated_on + timedelta(days=rule.review_after))
+        if rule.rebook_from or rule.min_days_between:
+            gap = max(rule.rebook_from or 0, rule.min_days_between or 0)
+            rebooks.append(treated_on + timedelta(days=gap))
+        if rule.rebook_by:
+            deadlines.append(
+                treated_on + timedelta(days=max(rule.rebook_by, rule.min_days_between or 0))
+            )
+    return FollowUp(
+        review_date=min(reviews, default=None),
+        rebook_date=min(rebooks, default=None),
+        rebook_by=min(deadlines, default=None),
+    )

@@ -28,3 +28,19 @@ urlpatterns += [
         name="portal_consent",
     ),
 ]
+
+urlpatterns += [
+    path("appointments/<int:appointment_pk>/treatment/", views.record_start, name="record_start"),
+    path("treatments/<int:pk>/", views.record_detail, name="record"),
+    path("treatments/<int:pk>/save/", views.record_save, name="record_save"),
+    path("treatments/<int:pk>/lines/", views.record_line_add, name="record_line_add"),
+    path(
+        "treatments/<int:pk>/lines/<int:line_pk>/remove/",
+        views.record_line_remove,
+        name="record_line_remove",
+    ),
+    path("treatments/<int:pk>/sign/", views.record_sign, name="record_sign"),
+    path("treatments/<int:pk>/addenda/", views.record_addendum, name="record_addendum"),
+    path("patients/<int:patient_pk>/chart/", views.patient_chart, name="chart"),
+    path("stock/recall/", views.lot_recall, name="recall"),
+]

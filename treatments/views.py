@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,12 +14,33 @@ from django.views.decorators.http import require_POST
 
 from bookings.models import Appointment
 from clinic.access import client_ip, permission_required, role_required
+from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
+from clinic.models import AuditEvent, Patient
 from clinic.roles import Role
 from treatments import notifications, services
 from treatments.consent import LinkProblem, consent_for, read_token
-from treatments.forms import ConsentFormEditForm, ConsentSignForm, LotReceiveForm
-from treatments.models import ConsentForm, ConsentSignature, Lot, Procedure, Product
+from treatments.forms import (
+    AddendumForm,
+    ConsentFormEditForm,
+    ConsentSignForm,
+    InjectionForm,
+    LotReceiveForm,
+    RecordForm,
+    SignForm,
+)
+from treatments.models import (
+    Addendum,
+    ConsentForm,
+    ConsentSignature,
+    InjectionLine,
+    Lot,
+    Procedure,
+    Product,
+    TreatmentRecord,
+)
+from treatments.screening import screen_patient
+from treatments.sites import sites_for
 
 
 @permission_required("treatments.view_procedure")
@@ -111,6 +132,7 @@ def _consent_record_for(request, pk):
 @login_required
 def consent_record(request, pk):
     record = _consent_record_for(request, pk)
+    log_view(request, what="consent record", obj=record, patient=record.patient)
     later = ConsentSignature.objects.filter(supersedes=record).select_related("recorded_by")
     return render(
         request,
@@ -280,9 +302,11 @@ def consent_link(request, token):
             ),
         )
         return render(
-            request, "treatments/consent_link_problem.html", {"title": title, "advice": advice},
+            request,
+            "treatments/consent_link_problem.html",
+            {"title": title, "advice": advice},
             status=410 if problem in (LinkProblem.EXPIRED, LinkProblem.USED) else 403,
-        )  # fmt: skip
+        )
     appointment = link.appointment
     if appointment.status not in services.SIGNABLE:
         return render(
@@ -301,8 +325,200 @@ def consent_link(request, token):
 @role_required(Role.PATIENT)
 def portal_consent(request, appointment_pk):
     appointment = get_object_or_404(
-        Appointment.objects.filter(patient__user=request.user, status__in=services.SIGNABLE)
-        .select_related("patient", "procedure", "practitioner"),
+        Appointment.objects.filter(
+            patient__user=request.user, status__in=services.SIGNABLE
+        ).select_related("patient", "procedure", "practitioner"),
         pk=appointment_pk,
-    )  # fmt: skip
+    )
     return _signing(request, appointment=appointment, via=ConsentSignature.Via.PORTAL)
+
+
+# Treatment records
+
+
+def _records(request):
+    return TreatmentRecord.objects.visible_to(request.user).select_related(
+        "patient",
+        "practitioner__user",
+        "procedure",
+        "appointment",
+        "medical_history",
+        "signed_by",
+    )
+
+
+@require_POST
+@permission_required("treatments.add_treatmentrecord")
+def record_start(request, appointment_pk):
+    appointment = get_object_or_404(Appointment.objects.visible_to(request.user), pk=appointment_pk)
+    try:
+        record = services.treatment_start(appointment=appointment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(appointment)
+    return redirect(record)
+
+
+def _record_page(request, record, *, status=200, **forms):
+    today = timezone.localdate(record.appointment.starts_at)
+    lines = list(record.lines.select_related("product", "lot"))
+    doses = services.record_doses(record, lines)
+    by_site = {}
+    for line in lines:
+        by_site.setdefault(line.site, []).append(line)
+    chart = [
+        {"site": site, "amount": sum(line.amount for line in by_site.get(site.code, []))}
+        for site in sites_for(record.procedure.agents)
+    ]
+    editable = not record.is_signed and record.practitioner.user_id == request.user.pk
+    can_sign = editable or (not record.is_signed and request.user.has_role(Role.MANAGER))
+    initial = {name: getattr(record, name) for name in services.RECORD_FIELDS}
+    context = {
+        "record": record,
+        "lines": lines,
+        "doses": doses,
+        "chart": chart,
+        "editable": editable,
+        "can_sign": can_sign,
+        "can_amend": record.is_signed
+        and (record.practitioner.user_id == request.user.pk or request.user.has_role(Role.MANAGER)),
+        "screening": screen_patient(
+            patient=record.patient,
+            procedure=record.procedure,
+            on=today,
+            today=today,
+            history=record.medical_history,
+        ),
+        "consents": record.consents.select_related("form"),
+        "addenda": record.addenda.select_related("author"),
+        "line_form": forms.get("line_form") or InjectionForm(record=record, on=today),
+        "details_form": forms.get("details_form") or RecordForm(initial=initial),
+        "sign_form": forms.get("sign_form") or SignForm(),
+        "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        "verified": record.verify() if record.is_signed else None,
+    }
+    return render(request, "treatments/record.html", context, status=status)
+
+
+@permission_required("treatments.view_treatmentrecord")
+def record_detail(request, pk):
+    record = get_object_or_404(_records(request), pk=pk)
+    log_view(request, what="treatment record", obj=record, patient=record.patient)
+    return _record_page(request, record)
+
+
+@require_POST
+@permission_required("treatments.change_treatmentrecord", "treatments.add_injectionline")
+def record_line_add(request, pk):
+    record = get_object_or_404(_records(request), pk=pk)
+    form = InjectionForm(
+        request.POST, record=record, on=timezone.localdate(record.appointment.starts_at)
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        line = form.call_service(services.injection_add, record=record, by=request.user, **data)
+        if line:
+            return redirect(f"{record.get_absolute_url()}#lines")
+    return _record_page(request, record, line_form=form, status=400)
+
+
+@require_POST
+@permission_required("treatments.change_treatmentrecord", "treatments.delete_injectionline")
+def record_line_remove(request, pk, line_pk):
+    record = get_object_or_404(_records(request), pk=pk)
+    line = get_object_or_404(record.lines, pk=line_pk)
+    try:
+        services.injection_remove(line=line, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{record.get_absolute_url()}#lines")
+
+
+@require_POST
+@permission_required("treatments.change_treatmentrecord")
+def record_save(request, pk):
+    record = get_object_or_404(_records(request), pk=pk)
+    form = RecordForm(request.POST)
+    if form.is_valid() and form.call_service(
+        services.record_update, record=record, by=request.user, **form.cleaned_data
+    ):
+        messages.success(request, "Saved. Sign the record when it is complete.")
+        return redirect(f"{record.get_absolute_url()}#details")
+    return _record_page(request, record, details_form=form, status=400)
+
+
+@require_POST
+@permission_required("treatments.change_treatmentrecord")
+def record_sign(request, pk):
+    record = get_object_or_404(_records(request), pk=pk)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        signed = form.call_service(
+            services.treatment_sign,
+            record=record,
+            by=request.user,
+            password=form.cleaned_data["password"],
+        )
+        if signed:
+            transaction.on_commit(lambda: notifications.aftercare(signed))
+            messages.success(
+                request, "Signed. The aftercare instructions are on their way to the patient."
+            )
+            return redirect(signed)
+    return _record_page(request, record, sign_form=form, status=400)
+
+
+@require_POST
+@permission_required("treatments.add_addendum")
+def record_addendum(request, pk):
+    record = get_object_or_404(_records(request), pk=pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid() and form.call_service(
+        services.addendum_add, record=record, by=request.user, **form.cleaned_data
+    ):
+        messages.success(request, "Addendum added beside the original record.")
+        return redirect(f"{record.get_absolute_url()}#addenda")
+    return _record_page(request, record, addendum_form=form, status=400)
+
+
+@permission_required("treatments.view_treatmentrecord", "clinic.view_patient")
+def patient_chart(request, patient_pk):
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
+    records = list(
+        _records(request)
+        .filter(patient=patient, status=TreatmentRecord.Status.SIGNED)
+        .prefetch_related(
+            Prefetch("lines", InjectionLine.objects.select_related("product", "lot")),
+            Prefetch("addenda", Addendum.objects.select_related("author")),
+            "procedure__components",
+        )
+        .order_by("-started_at")
+    )
+    for record in records:
+        record.doses = services.dose_summary(
+            [(line.product, line.site_info.lip, line.amount) for line in record.lines.all()], {}
+        )
+    log_view(request, what="patient chart", obj=patient, patient=patient)
+    return render(request, "treatments/chart.html", {"patient": patient, "records": records})
+
+
+@permission_required("treatments.recall_lot")
+def lot_recall(request):
+    query = request.GET.get("lot", "").strip().upper()
+    lots, lines = [], []
+    if query:
+        lots = list(Lot.objects.filter(lot_number=query).select_related("product"))
+        lines = list(
+            InjectionLine.objects.filter(lot__in=lots, record__status=TreatmentRecord.Status.SIGNED)
+            .select_related(
+                "lot__product", "record__patient", "record__practitioner", "record__appointment"
+            )
+            .order_by("record__started_at", "pk")
+        )
+        log_view(request, what=f"lot recall {query}", action=AuditEvent.Action.EXPORT)
+    patients = {line.record.patient_id for line in lines}
+    return render(
+        request,
+        "treatments/recall.html",
+        {"query": query, "lots": lots, "lines": lines, "patient_count": len(patients)},
+    )

@@ -58,9 +58,13 @@ def attempt(patient):
     barrier.wait()
     try:
         services.appointment_book(
-            patient=patient, practitioner=practitioner, procedure=flip,
-            starts_at=at(date(2026, 12, 1), "10:00"), booked_by=practitioner.user, now=NOW,
-        )  # fmt: skip
+            patient=patient,
+            practitioner=practitioner,
+            procedure=flip,
+            starts_at=at(date(2026, 12, 1), "10:00"),
+            booked_by=practitioner.user,
+            now=NOW,
+        )
         outcomes.append("booked")
     except ValidationError as exc:
         outcomes.append(exc.code)

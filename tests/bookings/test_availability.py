@@ -98,9 +98,11 @@ def test_combined_procedure_needs_its_full_time(injector, combined):
 def test_a_clock_change_day_keeps_local_hours(injector, flip):
     autumn = date(2026, 10, 25)  # BST ends at 02:00: a 25-hour day
     slots = free_slots(
-        procedure=flip, start=autumn - timedelta(days=1), end=autumn,
+        procedure=flip,
+        start=autumn - timedelta(days=1),
+        end=autumn,
         now=datetime(2026, 10, 1, tzinfo=LONDON),
-    )  # fmt: skip
+    )
     by_day = {}
     for slot in slots:
         by_day.setdefault(slot.local_start.date(), []).append(slot)
@@ -113,8 +115,14 @@ def test_query_count_is_constant(django_assert_max_num_queries, injector, second
     with django_assert_max_num_queries(3):
         free_slots(procedure=flip, start=DAY, end=DAY, now=NOW)
     for n in range(40):
-        book(PatientFactory(), injector, flip, at(DAY + timedelta(days=n % 20), "09:00")
-             if n < 20 else at(DAY + timedelta(days=n % 20), "14:00"))  # fmt: skip
+        book(
+            PatientFactory(),
+            injector,
+            flip,
+            at(DAY + timedelta(days=n % 20), "09:00")
+            if n < 20
+            else at(DAY + timedelta(days=n % 20), "14:00"),
+        )
     for _ in range(3):
         every_day(PractitionerFactory(), (time(9), time(17)))
     TimeOff.objects.create(

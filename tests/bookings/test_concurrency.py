@@ -141,10 +141,19 @@ def test_with_the_lock_exactly_one_wins_and_the_rest_are_told_it_was_taken(
 
 def _sqlite_race(tmp_path, mode):
     result = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("sqlite_writers.py")),
-         str(tmp_path / "race.sqlite3"), mode, str(THREADS)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(Path(__file__).with_name("sqlite_writers.py")),
+            str(tmp_path / "race.sqlite3"),
+            mode,
+            str(THREADS),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

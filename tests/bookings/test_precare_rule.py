@@ -51,9 +51,13 @@ def test_the_earliest_date_itself_is_accepted_with_a_warning():
 
 @pytest.mark.parametrize(
     ("booked_on", "verdict"),
-    [(date(2026, 12, 3), Verdict.OK), (date(2026, 12, 4), Verdict.SHORT),
-     (date(2026, 12, 5), Verdict.SHORT), (date(2026, 12, 6), Verdict.TOO_LATE)],
-)  # fmt: skip
+    [
+        (date(2026, 12, 3), Verdict.OK),
+        (date(2026, 12, 4), Verdict.SHORT),
+        (date(2026, 12, 5), Verdict.SHORT),
+        (date(2026, 12, 6), Verdict.TOO_LATE),
+    ],
+)
 def test_a_longer_window_moves_every_boundary(booked_on, verdict):
     # e.g. a combined procedure whose part needs 5 to 7 days
     assert check(booked_on, min_days=5, recommended_days=7).verdict == verdict

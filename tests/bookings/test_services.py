@@ -52,9 +52,14 @@ def test_booking_at_d_minus_3_warns_stop_today(healthy, injector, flip):
 @pytest.mark.parametrize("day", [D2, D1, date(2026, 11, 26)])
 def test_later_is_refused_naming_the_earliest_date(healthy, injector, flip, day):
     message = refused(
-        "precare_too_late", book, healthy, injector, flip, at(day, "15:00"),
+        "precare_too_late",
+        book,
+        healthy,
+        injector,
+        flip,
+        at(day, "15:00"),
         now=NOW.replace(hour=8),
-    )  # fmt: skip
+    )
     assert "Sunday 29 November 2026" in message
     assert "at least 3 full days" in message
 
@@ -137,9 +142,11 @@ def test_a_clinic_closure_and_a_day_change(healthy, injector, flip):
     ScheduleException.objects.create(date=D5, reason="Bank holiday")
     refused("outside_hours", book, healthy, injector, flip, at(D5, "10:00"))
     ScheduleException.objects.create(
-        practitioner=injector, date=date(2026, 12, 2), starts=at(D5, "18:00").time(),
+        practitioner=injector,
+        date=date(2026, 12, 2),
+        starts=at(D5, "18:00").time(),
         ends=at(D5, "19:30").time(),
-    )  # fmt: skip
+    )
     refused("outside_hours", book, healthy, injector, flip, at(date(2026, 12, 2), "10:00"))
     assert book(healthy, injector, flip, at(date(2026, 12, 2), "18:00")).pk
 
@@ -216,9 +223,12 @@ def test_reschedule_recomputes_the_window_from_today(healthy, injector, second_i
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     later = NOW + timedelta(days=1)  # Friday 27th: D5 is now 4 days out
     moved = services.appointment_reschedule(
-        appointment=appointment, starts_at=at(D5, "11:00"), by=injector.user,
-        practitioner=second_injector, now=later,
-    )  # fmt: skip
+        appointment=appointment,
+        starts_at=at(D5, "11:00"),
+        by=injector.user,
+        practitioner=second_injector,
+        now=later,
+    )
     assert (moved.starts_at, moved.practitioner, moved.precare_stop_date) == (
         at(D5, "11:00"),
         second_injector,
@@ -232,13 +242,20 @@ def test_reschedule_recomputes_the_window_from_today(healthy, injector, second_i
 def test_moving_closer_is_refused_without_a_statement(healthy, injector, flip):
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     refused(
-        "precare_too_late", services.appointment_reschedule, appointment=appointment,
-        starts_at=at(D2, "10:00"), by=injector.user, now=NOW,
-    )  # fmt: skip
+        "precare_too_late",
+        services.appointment_reschedule,
+        appointment=appointment,
+        starts_at=at(D2, "10:00"),
+        by=injector.user,
+        now=NOW,
+    )
     moved = services.appointment_reschedule(
-        appointment=appointment, starts_at=at(D2, "10:00"), by=injector.user, now=NOW,
+        appointment=appointment,
+        starts_at=at(D2, "10:00"),
+        by=injector.user,
+        now=NOW,
         attestation="Confirmed by phone: none since Tuesday.",
-    )  # fmt: skip
+    )
     assert moved.precare_flag == "attested"
 
 
@@ -254,9 +271,13 @@ def test_only_booked_appointments_move(healthy, injector, flip, front_desk):
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     services.appointment_cancel(appointment=appointment, by=front_desk, reason="x", now=NOW)
     refused(
-        "wrong_status", services.appointment_reschedule, appointment=appointment,
-        starts_at=at(D5, "11:00"), by=front_desk, now=NOW,
-    )  # fmt: skip
+        "wrong_status",
+        services.appointment_reschedule,
+        appointment=appointment,
+        starts_at=at(D5, "11:00"),
+        by=front_desk,
+        now=NOW,
+    )
 
 
 # Cancelling, checking in, no-shows
@@ -265,9 +286,12 @@ def test_only_booked_appointments_move(healthy, injector, flip, front_desk):
 def test_cancelling_needs_a_reason(healthy, injector, flip, front_desk):
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     refused(
-        "reason_required", services.appointment_cancel, appointment=appointment, by=front_desk,
+        "reason_required",
+        services.appointment_cancel,
+        appointment=appointment,
+        by=front_desk,
         reason=" ",
-    )  # fmt: skip
+    )
     services.appointment_cancel(appointment=appointment, by=front_desk, reason="Flu", now=NOW)
     appointment.refresh_from_db()
     assert (appointment.status, appointment.cancel_reason) == ("cancelled", "Flu")
@@ -296,18 +320,26 @@ def test_check_in_confirms_the_window(due_today, front_desk):
 def test_a_patient_who_did_not_keep_the_window_is_offered_a_new_date(due_today, front_desk):
     appointment, now = due_today
     message = refused(
-        "precare_not_kept", services.appointment_check_in, appointment=appointment,
-        by=front_desk, kept_window=False, now=now,
-    )  # fmt: skip
+        "precare_not_kept",
+        services.appointment_check_in,
+        appointment=appointment,
+        by=front_desk,
+        kept_window=False,
+        now=now,
+    )
     assert "Friday 4 December 2026" in message  # 1 December + 3 days
 
 
 def test_check_in_is_on_the_day(due_today, front_desk):
     appointment, _ = due_today
     refused(
-        "not_today", services.appointment_check_in, appointment=appointment, by=front_desk,
-        kept_window=True, now=NOW,
-    )  # fmt: skip
+        "not_today",
+        services.appointment_check_in,
+        appointment=appointment,
+        by=front_desk,
+        kept_window=True,
+        now=NOW,
+    )
 
 
 def test_check_in_needs_a_current_history(injector, flip, front_desk):
@@ -325,17 +357,24 @@ def test_check_in_needs_a_current_history(injector, flip, front_desk):
 def test_no_show_only_after_the_start(due_today, front_desk):
     appointment, now = due_today
     refused(
-        "too_early", services.appointment_mark_no_show, appointment=appointment, by=front_desk,
+        "too_early",
+        services.appointment_mark_no_show,
+        appointment=appointment,
+        by=front_desk,
         now=now,
-    )  # fmt: skip
+    )
     marked = services.appointment_mark_no_show(
         appointment=appointment, by=front_desk, now=at(D5, "11:20")
     )
     assert marked.status == "no_show"
     refused(
-        "wrong_status", services.appointment_check_in, appointment=appointment, by=front_desk,
-        kept_window=True, now=at(D5, "11:30"),
-    )  # fmt: skip
+        "wrong_status",
+        services.appointment_check_in,
+        appointment=appointment,
+        by=front_desk,
+        kept_window=True,
+        now=at(D5, "11:30"),
+    )
 
 
 def test_complete_after_check_in(due_today, front_desk, injector):

@@ -24,10 +24,17 @@ def desk(client, front_desk):
 
 
 def confirm_url(patient, practitioner, procedure, start):
-    return reverse("bookings:book_confirm", args=[patient.pk]) + "?" + "&".join(
-        [f"procedure={procedure.pk}", f"practitioner={practitioner.pk}",
-         f"start={start.isoformat().replace('+', '%2B')}"]
-    )  # fmt: skip
+    return (
+        reverse("bookings:book_confirm", args=[patient.pk])
+        + "?"
+        + "&".join(
+            [
+                f"procedure={procedure.pk}",
+                f"practitioner={practitioner.pk}",
+                f"start={start.isoformat().replace('+', '%2B')}",
+            ]
+        )
+    )
 
 
 def test_the_booking_flow_end_to_end(desk, healthy, injector, flip):

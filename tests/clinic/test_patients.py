@@ -59,13 +59,28 @@ def test_a_bad_phone_number_is_refused_with_an_example(front_desk):
 @pytest.fixture
 def people(db):
     return [
-        PatientFactory(first_name="Zoë", last_name="O'Brien", phone="07700 900105",
-                       email="zoe@example.test", date_of_birth=date(2004, 6, 15)),
-        PatientFactory(first_name="Priya", last_name="Raman", phone="+44 7700 900102",
-                       email="priya@example.test", date_of_birth=date(1987, 9, 3)),
-        PatientFactory(first_name="Zachary", last_name="Obi", phone="07700 900999",
-                       email="zach@example.test", date_of_birth=date(1987, 9, 4)),
-    ]  # fmt: skip
+        PatientFactory(
+            first_name="Zoë",
+            last_name="O'Brien",
+            phone="07700 900105",
+            email="zoe@example.test",
+            date_of_birth=date(2004, 6, 15),
+        ),
+        PatientFactory(
+            first_name="Priya",
+            last_name="Raman",
+            phone="+44 7700 900102",
+            email="priya@example.test",
+            date_of_birth=date(1987, 9, 3),
+        ),
+        PatientFactory(
+            first_name="Zachary",
+            last_name="Obi",
+            phone="07700 900999",
+            email="zach@example.test",
+            date_of_birth=date(1987, 9, 4),
+        ),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -106,9 +121,14 @@ def test_front_desk_registers_a_patient_through_the_form(client, front_desk):
     client.force_login(front_desk)
     response = client.post(
         reverse("patients:create"),
-        {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10",
-         "phone": "07700 900555", "email": ""},
-    )  # fmt: skip
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "date_of_birth": "1990-12-10",
+            "phone": "07700 900555",
+            "email": "",
+        },
+    )
     patient = Patient.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("patients:detail", args=[patient.pk])
@@ -118,9 +138,13 @@ def test_the_form_marks_the_field_to_fix_and_saves_nothing(client, front_desk):
     client.force_login(front_desk)
     response = client.post(
         reverse("patients:create"),
-        {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "2099-01-01",
-         "phone": "07700 900555"},
-    )  # fmt: skip
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "date_of_birth": "2099-01-01",
+            "phone": "07700 900555",
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["date_of_birth"] == [services.BORN_IN_FUTURE]
     assert not Patient.objects.exists()
@@ -130,9 +154,14 @@ def test_editing_contact_details(client, front_desk, patient):
     client.force_login(front_desk)
     response = client.post(
         reverse("patients:edit", args=[patient.pk]),
-        {"first_name": "Alice", "last_name": "Patient", "date_of_birth": "1990-05-17",
-         "phone": "07700 111222", "email": "new@example.test"},
-    )  # fmt: skip
+        {
+            "first_name": "Alice",
+            "last_name": "Patient",
+            "date_of_birth": "1990-05-17",
+            "phone": "07700 111222",
+            "email": "new@example.test",
+        },
+    )
     assert response.status_code == 302
     patient.refresh_from_db()
     assert (patient.phone, patient.search_text.split()[-1]) == ("07700 111222", "new@example.test")

@@ -146,9 +146,13 @@ def test_manager_records_a_delivery_through_the_form(client, manager):
     product = Product.objects.get(name="Restylane Kysse")
     response = client.post(
         reverse("treatments:lot_receive"),
-        {"product": product.pk, "lot_number": "18743-1", "expiry_date": "2028-01-31",
-         "quantity": "5"},
-    )  # fmt: skip
+        {
+            "product": product.pk,
+            "lot_number": "18743-1",
+            "expiry_date": "2028-01-31",
+            "quantity": "5",
+        },
+    )
     assert response.status_code == 302
     assert Lot.objects.get().quantity_remaining == 5
     stock = client.get(reverse("treatments:stock")).content.decode()

@@ -87,12 +87,14 @@ def test_a_real_drawing_is_accepted_as_its_exact_bytes():
         (drawing(strokes=False), "signature_blank"),
         ("data:image/jpeg;base64,/9j/4AAQ", "signature_invalid"),
         ("data:image/png;base64,not*base64", "signature_invalid"),
-        ("data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nnot really").decode(),
-         "signature_invalid"),
+        (
+            "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nnot really").decode(),
+            "signature_invalid",
+        ),
         (drawing(width=20, height=20), "signature_invalid"),
         ("data:image/png;base64," + "A" * 500_000, "signature_too_large"),
     ],
-)  # fmt: skip
+)
 def test_bad_drawings_are_refused(data_url, code):
     with pytest.raises(ValidationError) as exc:
         signature_png(data_url)
@@ -118,9 +120,12 @@ def test_publishing_makes_a_new_current_version_and_keeps_the_old(manager, flip,
     first = current_form("lip-flip")
     signed = sign(appointment)
     second = services.consent_form_publish(
-        procedure=flip, title="Consent to a lip flip", body="New text", statement="I consent.",
+        procedure=flip,
+        title="Consent to a lip flip",
+        body="New text",
+        statement="I consent.",
         by=manager,
-    )  # fmt: skip
+    )
     assert (first.version, second.version) == (1, 2)
     assert current_form("lip-flip") == second
     signed.refresh_from_db()
@@ -221,9 +226,13 @@ def test_the_record_keeps_the_evidence_and_verifies(appointment):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("text_shown", "I consent to nothing."), ("typed_name", "Somebody Else"),
-     ("signature_png", b"\x89PNG other"), ("ip_address", "198.51.100.1")],
-)  # fmt: skip
+    [
+        ("text_shown", "I consent to nothing."),
+        ("typed_name", "Somebody Else"),
+        ("signature_png", b"\x89PNG other"),
+        ("ip_address", "198.51.100.1"),
+    ],
+)
 def test_verify_detects_tampering(appointment, field, value):
     record = sign(appointment)
     setattr(record, field, value)
