@@ -62,6 +62,11 @@ run: check-venv
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: emails
+emails: check-venv
+	@$(MAKE) --no-print-directory $(VENV)/.deps-run
+	DEBUG=1 $(PY) manage.py send_due_notifications
+
 .PHONY: lint
 lint: venv
 	$(VENV)/bin/ruff check .

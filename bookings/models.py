@@ -308,3 +308,59 @@ class AppointmentEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %Y %H:%M}"
+
+
+class Notification(models.Model):
+    """An email in the outbox: written when something happens, sent by
+    `manage.py send_due_notifications` when due, exactly once, with its state
+    visible to staff. Content is rendered when the row is written; a moved or
+    cancelled appointment cancels its pending reminders and writes new ones."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Booking confirmation")
+        PRECARE = "precare", _("Pre-care starts")
+        CONSENT = "consent", _("Consent to sign")
+        DAY_BEFORE = "day_before", _("Day-before reminder")
+        AFTERCARE = "aftercare", _("Aftercare instructions")
+        RECALL = "recall", _("Time to rebook")
+        MOVED = "moved", _("Appointment moved")
+        CANCELLED = "cancelled", _("Appointment cancelled")
+        INVITATION = "invitation", _("Portal invitation")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Not needed any more")
+
+    kind = models.CharField(max_length=16, choices=Kind)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notifications")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    attachment_name = models.CharField(max_length=80, blank=True)
+    attachment = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="bookings_notification_due"),
+            models.Index(fields=["appointment", "status"], name="bookings_notification_appt"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.to_email} ({self.get_status_display()})"

@@ -16,11 +16,13 @@ check, the insert fails and the caller gets the same "just taken" refusal.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from bookings import notifications
 from bookings.availability import APPOINTMENT, TIME_OFF, Schedule
 from bookings.models import Appointment, AppointmentEvent
 from bookings.rules import Precare, Verdict, precare_check
@@ -305,6 +307,7 @@ def appointment_book(
         starts_at=assessment.starts_at.isoformat(),
         precare_flag=appointment.precare_flag,
     )
+    notifications.appointment_booked(appointment, now=now)
     return appointment
 
 
@@ -362,6 +365,12 @@ def appointment_reschedule(
         precare_flag=appointment.precare_flag,
         **before,
     )
+    notifications.appointment_moved(
+        appointment,
+        now=now,
+        previous_start=current.starts_at,
+        moves=appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count(),
+    )
     return appointment
 
 
@@ -386,6 +395,11 @@ def appointment_cancel(*, appointment, by, reason, now=None) -> Appointment:
         now=now,
         reason=appointment.cancel_reason,
         previous=previous,
+    )
+    notifications.appointment_cancelled(
+        appointment,
+        now=now,
+        moves=appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count(),
     )
     return appointment
 
@@ -470,3 +484,42 @@ def appointment_complete(*, appointment, by, now=None) -> Appointment:
     appointment.save(update_fields=["status", "updated_at"])
     _record(appointment, AppointmentEvent.Kind.COMPLETED, by=by, now=now)
     return appointment
+
+
+# The patient, on the portal
+
+TOO_LATE_TO_CHANGE = (
+    "Your appointment is less than %(hours)s hours away, so it can no longer be changed "
+    "online. Please call us on %(phone)s."
+)
+
+
+def _check_notice(appointment, now):
+    hours = settings.CANCELLATION_NOTICE_HOURS
+    if appointment.starts_at - now < timedelta(hours=hours):
+        raise ValidationError(
+            TOO_LATE_TO_CHANGE,
+            code="too_late_to_change",
+            params={"hours": hours, "phone": settings.CLINIC_PHONE},
+        )
+
+
+def patient_cancel(*, appointment, by, reason="", now=None):
+    """A patient cancels their own appointment, within the notice period."""
+    now = now or timezone.now()
+    _check_notice(appointment, now)
+    text = reason.strip() or "no reason given"
+    return appointment_cancel(
+        appointment=appointment, by=by, reason=f"Cancelled by the patient online: {text}", now=now
+    )
+
+
+def patient_move(*, appointment, by, starts_at, practitioner=None, now=None):
+    """A patient moves their own appointment, within the notice period, under
+    every booking rule; they cannot record a statement to book inside the
+    pre-care window (only staff can, after talking to them)."""
+    now = now or timezone.now()
+    _check_notice(appointment, now)
+    return appointment_reschedule(
+        appointment=appointment, starts_at=starts_at, by=by, practitioner=practitioner, now=now
+    )

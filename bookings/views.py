@@ -2,15 +2,19 @@ from collections import defaultdict
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from bookings import services
+from bookings import ics, notifications, services
 from bookings.availability import Schedule, first_compliant_slots
 from bookings.calendar import Column, build_grid
 from bookings.forms import (
@@ -20,10 +24,11 @@ from bookings.forms import (
     ProposalForm,
     SlotSearchForm,
 )
-from bookings.models import Appointment
-from clinic.access import permission_required
+from bookings.models import Appointment, Notification
+from clinic.access import permission_required, role_required
 from clinic.forms import ReasonForm, post_data
-from clinic.models import Patient, Practitioner
+from clinic.models import MedicalHistory, Patient, Practitioner, new_feed_token
+from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
 from treatments.screening import screen_patient
@@ -350,6 +355,7 @@ def appointment_detail(request, pk):
             "now": now,
             "consent": consent_for([appointment], now=now)[appointment.pk],
             "record": TreatmentRecord.objects.filter(appointment=appointment).first(),
+            "emails": appointment.notifications.order_by("due_at", "pk"),
         },
     )
 
@@ -471,3 +477,233 @@ def appointment_no_show(request, pk):
     else:
         messages.success(request, "Marked as a no-show.")
     return redirect(appointment)
+
+
+# The patient portal
+
+
+def _own_appointments(request):
+    return (
+        Appointment.objects.filter(patient__user=request.user)
+        .select_related("patient", "practitioner", "procedure")
+        .prefetch_related("procedure__components")
+    )
+
+
+def _changeable(appointment, now):
+    return (
+        appointment.status == Appointment.Status.BOOKED
+        and appointment.starts_at - now >= timedelta(hours=settings.CANCELLATION_NOTICE_HOURS)
+    )
+
+
+@role_required(Role.PATIENT)
+def portal_home(request):
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return render(request, "bookings/portal_unlinked.html")
+    now = timezone.now()
+    today = timezone.localdate(now)
+    history = MedicalHistory.objects.latest_for(patient)
+    anticoagulants = history.anticoagulant_names() if history else []
+    appointments = attach_consent(_own_appointments(request).order_by("starts_at"), now=now)
+    upcoming = [
+        a
+        for a in appointments
+        if a.is_active and a.blocked_until >= now and a.status != "completed"
+    ]
+    for appointment in upcoming:
+        appointment.instructions = notifications.precare_instructions(
+            appointment, anticoagulants=anticoagulants, today=today
+        )
+        appointment.changeable = _changeable(appointment, now)
+    past = [a for a in reversed(appointments) if a not in upcoming]
+    records = {
+        record.appointment_id: record
+        for record in TreatmentRecord.objects.signed().filter(patient=patient)
+    }
+    for appointment in past:
+        appointment.record = records.get(appointment.pk)
+    return render(
+        request,
+        "bookings/portal_home.html",
+        {
+            "patient": patient,
+            "upcoming": upcoming,
+            "past": past,
+            "history_state": MedicalHistory.state_of(history, today=today),
+            "notice_hours": settings.CANCELLATION_NOTICE_HOURS,
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+def portal_cancel(request, pk):
+    appointment = get_object_or_404(_own_appointments(request), pk=pk)
+    form = ReasonForm(post_data(request), label="Anything we should know? (optional)")
+    form.fields["reason"].required = False
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.call_service(
+            services.patient_cancel,
+            appointment=appointment,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    ):
+        messages.success(request, "Your appointment is cancelled. We have emailed you to confirm.")
+        return redirect("portal_home")
+    return render(
+        request,
+        "bookings/portal_cancel.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "changeable": _changeable(appointment, timezone.now()),
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+def portal_move(request, pk):
+    appointment = get_object_or_404(_own_appointments(request), pk=pk)
+    now = timezone.now()
+    if not _changeable(appointment, now):
+        messages.error(
+            request,
+            f"Your appointment is less than {settings.CANCELLATION_NOTICE_HOURS} hours away or "
+            f"no longer booked, so it cannot be moved online. Please call us on "
+            f"{settings.CLINIC_PHONE}.",
+        )
+        return redirect("portal_home")
+    result = first_compliant_slots(
+        procedure=appointment.procedure,
+        days=SLOT_DAYS,
+        on_or_after=parse_date(request.GET.get("from") or ""),
+        now=now,
+    )
+    # A patient moving online gets the full recommended window, never the
+    # minimum-window warning: that needs a conversation with the front desk.
+    slots = [s for s in result.slots if s.local_start.date() >= result.recommended_date]
+    days = _slot_days(
+        slots,
+        lambda slot: _proposal_url(
+            "portal_move_confirm",
+            [appointment.pk],
+            procedure=appointment.procedure,
+            practitioner=slot.practitioner,
+            start=slot.start,
+        ),
+    )
+    later = max(result.recommended_date, parse_date(request.GET.get("from") or "") or now.date())
+    return render(
+        request,
+        "bookings/portal_move.html",
+        {
+            "appointment": appointment,
+            "days": days,
+            "later_url": f"?from={(later + timedelta(days=SLOT_DAYS)).isoformat()}",
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+def portal_move_confirm(request, pk):
+    appointment = get_object_or_404(_own_appointments(request), pk=pk)
+    proposal = ProposalForm(request.GET)
+    if not proposal.is_valid() or proposal.cleaned_data["procedure"] != appointment.procedure:
+        messages.error(request, "That time could not be read. Pick one again.")
+        return redirect("portal_move", pk=appointment.pk)
+    data = proposal.cleaned_data
+    form = ConfirmForm(post_data(request))
+    if request.method == "POST" and form.is_valid():
+        moved = form.call_service(
+            services.patient_move,
+            appointment=appointment,
+            by=request.user,
+            starts_at=data["start"],
+            practitioner=data["practitioner"],
+        )
+        if moved:
+            messages.success(
+                request, "Moved. We have emailed you the new date and what to do before it."
+            )
+            return redirect("portal_home")
+    assessment, refusal = _assess_or_error(
+        proposal, patient=appointment.patient, ignore=appointment
+    )
+    instructions = []
+    if assessment is not None:
+        preview = Appointment(
+            precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
+        )
+        instructions = notifications.precare_instructions(
+            preview, anticoagulants=notifications.anticoagulants_of(appointment.patient)
+        )
+    return render(
+        request,
+        "bookings/portal_move_confirm.html",
+        {
+            "appointment": appointment,
+            "proposal": data,
+            "form": form,
+            "assessment": assessment,
+            "refusal": refusal,
+            "instructions": instructions,
+        },
+    )
+
+
+# A practitioner's calendar feed (no login: the address is the secret)
+
+
+def practitioner_feed(request, token):
+    practitioner = get_object_or_404(Practitioner.objects.active(), feed_token=token)
+    now = timezone.now()
+    appointments = (
+        Appointment.objects.active()
+        .filter(
+            practitioner=practitioner,
+            starts_at__gte=now - ics.FEED_PAST,
+            starts_at__lte=now + ics.FEED_FUTURE,
+        )
+        .select_related("patient", "procedure", "practitioner")
+    )
+    response = HttpResponse(
+        ics.practitioner_feed(practitioner, appointments),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@role_required(Role.PRACTITIONER)
+def practitioner_feed_reset(request):
+    practitioner = get_object_or_404(Practitioner, user=request.user)
+    practitioner.feed_token = new_feed_token()
+    practitioner.save(update_fields=["feed_token"])
+    messages.success(request, "Your calendar has a new address: the old one no longer works.")
+    return redirect("practitioner_home")
+
+
+# The outbox, for staff
+
+OUTBOX_FILTERS = {
+    "problems": Q(status=Notification.Status.FAILED)
+    | Q(status=Notification.Status.PENDING, attempts__gt=0),
+    "waiting": Q(status=Notification.Status.PENDING),
+    "sent": Q(status=Notification.Status.SENT),
+}
+
+
+@permission_required("bookings.view_notification")
+def outbox(request):
+    show = request.GET.get("show", "problems")
+    emails = Notification.objects.select_related("patient", "appointment").filter(
+        OUTBOX_FILTERS.get(show, OUTBOX_FILTERS["problems"])
+    )
+    emails = emails.order_by("-due_at") if show == "sent" else emails.order_by("due_at")
+    page = Paginator(emails, 50).get_page(request.GET.get("page"))
+    return render(request, "bookings/outbox.html", {"page": page, "show": show})

@@ -1,4 +1,5 @@
 import re
+import secrets
 import unicodedata
 from datetime import datetime
 
@@ -111,6 +112,10 @@ hex_colour = RegexValidator(
 )
 
 
+def new_feed_token():
+    return secrets.token_urlsafe(32)
+
+
 class PractitionerQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True, user__is_active=True)
@@ -134,6 +139,13 @@ class Practitioner(models.Model):
         _("taking bookings"),
         default=True,
         help_text=_("Untick when the practitioner leaves; their records stay."),
+    )
+    feed_token = models.CharField(
+        _("calendar feed key"),
+        max_length=43,
+        default=new_feed_token,
+        unique=True,
+        help_text=_("The secret part of the practitioner's calendar feed address."),
     )
 
     objects = PractitionerQuerySet.as_manager()

@@ -5,12 +5,20 @@ saves, and raises ValidationError with a stable `code` and a message that says
 what to do. Error messages are module constants that tests reuse.
 """
 
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from bookings import notifications
 from clinic.medical import YES_NO_FIELDS
-from clinic.models import MedicalHistory, Patient
+from clinic.models import MedicalHistory, Patient, User
+from clinic.roles import Role
 from clinic.rules import age_on
 
 DUPLICATE_PATIENT = (
@@ -114,3 +122,44 @@ def medical_history_reconfirm(*, patient, submitted_by, source, now=None):
     history.full_clean()
     history.save()
     return history
+
+
+NO_EMAIL = "Add the patient's email address first: the invitation is sent there."
+ALREADY_INVITED = "%(patient)s already has a portal account (%(email)s)."
+EMAIL_IN_USE = (
+    "%(email)s already belongs to another account. Check the address, or ask the manager."
+)
+
+
+def _invitation_url(user):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL + reverse("portal_welcome", kwargs={"uidb64": uid, "token": token})
+
+
+@transaction.atomic
+def patient_invite(*, patient, by, now=None):
+    """Give a patient a portal login and email them a link to choose a password.
+    Sent again, it sends a fresh link to an account not used yet."""
+    now = now or timezone.now()
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not patient.email:
+        raise ValidationError(NO_EMAIL, code="no_email")
+    user = patient.user
+    if user is not None and user.last_login is not None:
+        raise ValidationError(
+            ALREADY_INVITED,
+            code="already_invited",
+            params={"patient": patient, "email": user.email},
+        )
+    if user is None:
+        if User.objects.filter(email__iexact=patient.email).exists():
+            raise ValidationError(
+                EMAIL_IN_USE, code="email_in_use", params={"email": patient.email}
+            )
+        user = User.objects.create_user(patient.email, password=None, full_name=patient.full_name)
+        user.groups.add(Group.objects.get(name=str(Role.PATIENT)))
+        patient.user = user
+        patient.save()
+    notifications.portal_invitation(patient, url=_invitation_url(user), now=now)
+    return user

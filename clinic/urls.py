@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
+from bookings import views as booking_views
 from clinic import views
 from clinic.forms import LoginForm
 
@@ -18,7 +19,38 @@ urlpatterns = [
     path("desk/", views.desk_home, name="desk_home"),
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),
-    path("portal/", views.portal_home, name="portal_home"),
+    path("portal/", booking_views.portal_home, name="portal_home"),
+    path("portal/appointments/<int:pk>/cancel/", booking_views.portal_cancel, name="portal_cancel"),
+    path("portal/appointments/<int:pk>/move/", booking_views.portal_move, name="portal_move"),
+    path(
+        "portal/appointments/<int:pk>/move/confirm/",
+        booking_views.portal_move_confirm,
+        name="portal_move_confirm",
+    ),
+    path(
+        "portal/welcome/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="clinic/portal_welcome.html",
+            success_url=reverse_lazy("portal_welcome_done"),
+        ),
+        name="portal_welcome",
+    ),
+    path(
+        "portal/welcome/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="clinic/portal_welcome_done.html"
+        ),
+        name="portal_welcome_done",
+    ),
+    path(
+        "calendar/feed/<str:token>.ics", booking_views.practitioner_feed, name="practitioner_feed"
+    ),
+    path(
+        "practice/feed/reset/",
+        booking_views.practitioner_feed_reset,
+        name="practitioner_feed_reset",
+    ),
+    path("patients/<int:pk>/invite/", views.patient_invite, name="patient_invite"),
     path("manage/audit/", views.audit_log, name="audit_log"),
     path("portal/history/", views.portal_history, name="portal_history"),
     path(

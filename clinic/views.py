@@ -1,11 +1,13 @@
 from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -80,6 +82,8 @@ def practitioner_home(request):
             "coming": mine.active().starting_between(
                 today + timedelta(days=1), today + timedelta(days=7)
             ),
+            "feed_url": settings.SITE_URL
+            + reverse("practitioner_feed", args=[request.user.practitioner.feed_token]),
         },
     )
 
@@ -87,11 +91,6 @@ def practitioner_home(request):
 @role_required(Role.MANAGER)
 def manager_home(request):
     return render(request, "clinic/manager_home.html")
-
-
-@role_required(Role.PATIENT)
-def portal_home(request):
-    return render(request, "clinic/portal_home.html")
 
 
 # Patients (staff)
@@ -301,3 +300,18 @@ def audit_log(request):
         "clinic/audit.html",
         {"tab": tab, "page": page, "changes": changes, "patient_id": patient_id},
     )
+
+
+@require_POST
+@permission_required("clinic.change_patient")
+def patient_invite(request, pk):
+    patient = _patient_for(request, pk)
+    try:
+        services.patient_invite(patient=patient, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Invitation emailed to {patient.email}. The link works for a day."
+        )
+    return redirect(patient)

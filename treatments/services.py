@@ -7,8 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
+from bookings import notifications
 from bookings.models import Appointment
 from bookings.services import appointment_complete
 from clinic.models import search_key
@@ -141,8 +143,8 @@ def consent_form_publish(*, procedure, title, body, statement, by, now=None):
 
 @transaction.atomic
 def consent_request_send(*, appointment, by, now=None):
-    """A new signing link for an appointment; earlier open links stop working.
-    Returns (request, token)."""
+    """A new signing link for an appointment, emailed through the outbox;
+    earlier open links stop working. Returns (request, url)."""
     now = now or timezone.now()
     if appointment.status not in SIGNABLE:
         raise ValidationError(CONSENT_LINK_CLOSED_APPOINTMENT, code="appointment_closed")
@@ -156,7 +158,9 @@ def consent_request_send(*, appointment, by, now=None):
         created_at=now,
         expires_at=now + timedelta(hours=settings.CONSENT_LINK_HOURS),
     )
-    return request, make_token(request)
+    url = settings.SITE_URL + reverse("treatments:consent_link", args=[make_token(request)])
+    notifications.consent_requested(appointment, url=url, request_pk=request.pk, now=now)
+    return request, url
 
 
 @transaction.atomic
@@ -633,6 +637,7 @@ def treatment_sign(*, record, by, password, now=None):
     record.content_sha256 = hashlib.sha256(record.content().encode()).hexdigest()
     record.save()
     appointment_complete(appointment=record.appointment, by=by, now=now)
+    notifications.treatment_signed(record, now=now)
     return record
 
 

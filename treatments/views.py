@@ -4,11 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -18,7 +16,7 @@ from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, Patient
 from clinic.roles import Role
-from treatments import notifications, services
+from treatments import services
 from treatments.consent import LinkProblem, consent_for, read_token
 from treatments.forms import (
     AddendumForm,
@@ -89,10 +87,6 @@ def lot_receive(request):
 # Consent: staff side
 
 
-def _consent_url(request, token):
-    return request.build_absolute_uri(reverse("treatments:consent_link", args=[token]))
-
-
 @require_POST
 @permission_required("treatments.add_consentrequest")
 def consent_send(request, appointment_pk):
@@ -101,10 +95,7 @@ def consent_send(request, appointment_pk):
         pk=appointment_pk,
     )
     try:
-        with transaction.atomic():
-            _, token = services.consent_request_send(appointment=appointment, by=request.user)
-            url = _consent_url(request, token)
-            transaction.on_commit(lambda: notifications.consent_link(appointment, url))
+        _, url = services.consent_request_send(appointment=appointment, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(appointment)
@@ -460,7 +451,6 @@ def record_sign(request, pk):
             password=form.cleaned_data["password"],
         )
         if signed:
-            transaction.on_commit(lambda: notifications.aftercare(signed))
             messages.success(
                 request, "Signed. The aftercare instructions are on their way to the patient."
             )

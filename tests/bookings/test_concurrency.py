@@ -96,7 +96,10 @@ def without_constraint():
     yield
     # The overlapping rows would stop the constraint coming back. Events are
     # append-only in the app, so they go by SQL.
-    _run_sql("DELETE FROM bookings_appointmentevent; DELETE FROM bookings_appointment;")
+    _run_sql(
+        "DELETE FROM bookings_notification; DELETE FROM bookings_appointmentevent; "
+        "DELETE FROM bookings_appointment;"
+    )
     _run_sql(operation.sql)
 
 
