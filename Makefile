@@ -25,6 +25,7 @@ help:
 	@echo "make run    set up .venv, migrate, seed the demo clinic and serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv and run the test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   ruff"
+	@echo "make backup [FILE=...] / make restore FILE=...   copy the database out / back in"
 
 $(PY):
 	@python=$$($(find_python)) || { \
@@ -66,6 +67,18 @@ test: venv
 emails: check-venv
 	@$(MAKE) --no-print-directory $(VENV)/.deps-run
 	DEBUG=1 $(PY) manage.py send_due_notifications
+
+# Backups of whichever database DATABASE_URL names (SQLite by default).
+.PHONY: backup
+backup: check-venv
+	@$(MAKE) --no-print-directory $(VENV)/.deps-run
+	DEBUG=1 $(PY) manage.py backup $(if $(FILE),--output $(FILE))
+
+.PHONY: restore
+restore: check-venv
+	@test -n "$(FILE)" || { echo "Say which backup: make restore FILE=backups/vermilion-....sqlite3"; exit 1; }
+	@$(MAKE) --no-print-directory $(VENV)/.deps-run
+	DEBUG=1 $(PY) manage.py restore $(FILE)
 
 .PHONY: lint
 lint: venv

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -239,12 +239,25 @@ def _apply(appointment, assessment, *, attestation, by, now):
     appointment.on_anticoagulants = assessment.on_anticoagulants
 
 
+DEADLOCK = "40P01"
+
+
 def _save_guarded(appointment, *, patient, practitioner, assessment):
     """Save, turning an exclusion-constraint violation (PostgreSQL) into the
-    same refusal the locked check gives."""
+    same refusal the locked check gives. Two inserts that conflict under an
+    exclusion constraint at the same moment can also deadlock: PostgreSQL
+    aborts one of them, and that one was, in effect, just beaten to the slot."""
     try:
         with transaction.atomic():
             appointment.save()
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != DEADLOCK:
+            raise
+        raise ValidationError(
+            SLOT_TAKEN,
+            code="slot_taken",
+            params={"practitioner": practitioner, **_who_when(patient, assessment)},
+        ) from None
     except IntegrityError as exc:
         if PRACTITIONER_OVERLAP in str(exc):
             raise ValidationError(
@@ -387,6 +400,7 @@ def appointment_cancel(*, appointment, by, reason, now=None) -> Appointment:
     previous = appointment.status
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancel_reason = reason.strip()
+    appointment.full_clean()
     appointment.save(update_fields=["status", "cancel_reason", "updated_at"])
     _record(
         appointment,

@@ -242,13 +242,12 @@ def book_patient(request, patient_pk):
 def book_chosen_time(request, patient_pk):
     """A time typed in: go to the confirm page, which says whether it works."""
     patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
-    procedure = get_object_or_404(Procedure.objects.active(), pk=request.GET.get("procedure"))
+    search = SlotSearchForm(request.GET)
     form = ChosenTimeForm(request.GET)
-    if not form.is_valid():
-        messages.error(request, "Give a practitioner, a date and a time.")
-        return redirect(
-            f"{reverse('bookings:book_patient', args=[patient.pk])}?procedure={procedure.pk}"
-        )
+    if not (search.is_valid() and form.is_valid()):
+        messages.error(request, "Give a procedure, a practitioner, a date and a time.")
+        return redirect("bookings:book_patient", patient_pk=patient.pk)
+    procedure = search.cleaned_data["procedure"]
     return redirect(
         _proposal_url(
             "bookings:book_confirm",

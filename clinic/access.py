@@ -55,3 +55,12 @@ def client_ip(request):
         if hops:
             return hops[-1]
     return request.META.get("REMOTE_ADDR")
+
+
+def login_username(request, credentials=None):
+    """The email a login attempt is for, as django-axes counts it: lower-cased,
+    so that changing the case of the address does not start a new count."""
+    raw = (credentials or {}).get("username")
+    if raw is None:
+        raw = request.POST.get("username", "") if request is not None else ""
+    return raw.strip().lower() or None

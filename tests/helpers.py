@@ -44,3 +44,44 @@ def book(patient, practitioner, procedure, starts_at, **kwargs):
         now=kwargs.pop("now", NOW),
         **kwargs,
     )
+
+
+def drawn_signature():
+    """A PNG data URL that passes the signature checks (a zigzag)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    points = [(20, 150), (120, 40), (220, 160), (320, 50), (420, 150)]
+    ImageDraw.Draw(image).line(points, fill="black", width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def sign_consents(appointment, *, codes=None, now=NOW):
+    """The patient signs the current form of each part of the procedure (or of
+    the parts named in `codes`), on the portal. Returns the signatures."""
+    from treatments import services
+    from treatments.models import ConsentForm
+
+    signatures = []
+    for part in appointment.procedure.parts():
+        if codes is not None and part.code not in codes:
+            continue
+        signatures.append(
+            services.consent_sign(
+                appointment=appointment,
+                form=ConsentForm.objects.current().get(procedure=part),
+                typed_name=appointment.patient.full_name,
+                agreed=True,
+                signature=drawn_signature(),
+                ip_address="127.0.0.1",
+                user_agent="tests",
+                via="portal",
+                now=now,
+            )
+        )
+    return signatures

@@ -11,3 +11,5 @@ from clinic.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Tests move the clock days ahead; sessions must outlive that.
+SESSION_COOKIE_AGE = 60 * 24 * 3600

@@ -32,6 +32,7 @@ class LotReceiveForm(ServiceForm):
         "lot_expired": "expiry_date",
         "lot_expiry_mismatch": "expiry_date",
         "quantity_not_positive": "quantity",
+        "lot_number_missing": "lot_number",
     }
 
     def save(self, *, user):

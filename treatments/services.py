@@ -38,6 +38,7 @@ LOT_EXPIRY_MISMATCH = (
     "%(given)s. Check the box label; if the label really differs, ask the supplier."
 )
 QUANTITY_NOT_POSITIVE = "Enter how much arrived: a number above zero."
+LOT_NUMBER_MISSING = "Enter the lot number exactly as printed on the box."
 
 
 @transaction.atomic
@@ -45,6 +46,8 @@ def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=
     """Record a delivery. A lot number seen before adds to that lot's stock."""
     today = timezone.localdate(now or timezone.now())
     lot_number = lot_number.strip().upper()
+    if not lot_number or "\x00" in lot_number:
+        raise ValidationError(LOT_NUMBER_MISSING, code="lot_number_missing")
     if quantity is None or quantity <= 0:
         raise ValidationError(QUANTITY_NOT_POSITIVE, code="quantity_not_positive")
     if expiry_date < today:

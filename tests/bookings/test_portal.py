@@ -125,7 +125,9 @@ def test_front_desk_invites_a_patient_who_then_chooses_a_password(client, front_
         form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
     )
     assert done.status_code == 302
-    assert client.login(username="newbie@example.test", password=new)
+    login = client.post(reverse("login"), {"username": "newbie@example.test", "password": new})
+    assert login.status_code == 302
+    assert client.get(reverse("portal_home")).status_code == 200
 
 
 @pytest.mark.parametrize(

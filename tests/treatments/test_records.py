@@ -13,10 +13,9 @@ from bookings.notifications import send_due
 from clinic.db import RecordIsFinal
 from clinic.models import AuditEvent
 from tests.factories import PASSWORD, LotFactory, MedicalHistoryFactory, PractitionerFactory
-from tests.helpers import LONDON, NOW, at, book, history
-from tests.treatments.test_consent import SIGNATURE, current_form
+from tests.helpers import LONDON, at, book, history, sign_consents
 from treatments import services
-from treatments.models import ConsentSignature, InjectionLine, Lot, Product, TreatmentRecord
+from treatments.models import InjectionLine, Lot, Product, TreatmentRecord
 from treatments.rules import FollowUpRule, follow_up
 
 pytestmark = pytest.mark.django_db
@@ -30,18 +29,7 @@ def frozen_now(monkeypatch):
 
 
 def consent_all(appointment):
-    for part in appointment.procedure.parts():
-        services.consent_sign(
-            appointment=appointment,
-            form=current_form(part.code),
-            typed_name=appointment.patient.full_name,
-            agreed=True,
-            signature=SIGNATURE,
-            ip_address="127.0.0.1",
-            user_agent="t",
-            via=ConsentSignature.Via.PORTAL,
-            now=NOW,
-        )
+    sign_consents(appointment)
 
 
 def ready(patient, practitioner, procedure, *, consent=True, check_in=True, at_time="10:00"):
@@ -146,17 +134,7 @@ def test_start_by_another_practitioner_is_refused(healthy, injector, flip):
 
 def test_start_needs_every_consent(healthy, injector, combined):
     appointment = ready(healthy, injector, combined, consent=False)
-    services.consent_sign(
-        appointment=appointment,
-        form=current_form("lip-flip"),
-        typed_name=healthy.full_name,
-        agreed=True,
-        signature=SIGNATURE,
-        ip_address=None,
-        user_agent="",
-        via="portal",
-        now=NOW,
-    )
+    sign_consents(appointment, codes=["lip-flip"])
     msg = refused(
         "consent_missing", services.treatment_start, appointment=appointment, by=injector.user
     )

@@ -1,0 +1,109 @@
+"""Playwright driving Debian's Chromium against the live test server.
+
+Playwright's sync API keeps an asyncio loop running in the thread that uses
+it, and Django then treats that thread as async (other database connections,
+"async unsafe" errors). So the browser lives in a thread of its own: each test
+prepares data and checks results in the test thread, and hands the clicking
+to the browser thread as one function (`browser.run(steps)`).
+
+The tests skip, saying why, when no Chromium is installed (`.ci/run` installs
+Debian's package: a test tool's own browser download does not work here).
+Screenshots go to artifacts/browser/."""
+
+import os
+import queue
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+CHROMIUM = (
+    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class BrowserThread:
+    def __init__(self):
+        self._jobs = queue.Queue()
+        self._ready = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        error = self._ready.get()
+        if error:
+            raise error
+
+    def _serve(self):
+        from playwright.sync_api import sync_playwright
+
+        try:
+            playwright = sync_playwright().start()
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Exception as exc:  # reported to the test thread
+            self._ready.put(exc)
+            return
+        self._ready.put(None)
+        while (job := self._jobs.get()) is not None:
+            steps, answer = job
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            page = context.new_page()
+            page.csp_violations = []
+            page.on(
+                "console",
+                lambda m, page=page: (
+                    "Content Security Policy" in m.text and page.csp_violations.append(m.text)
+                ),
+            )
+            try:
+                answer.put((steps(page), None))
+            except BaseException as exc:  # re-raised in the test thread
+                answer.put((None, exc))
+            finally:
+                context.close()
+        browser.close()
+        playwright.stop()
+
+    def run(self, steps):
+        """Run steps(page) in the browser thread and return what it returns."""
+        answer = queue.Queue()
+        self._jobs.put((steps, answer))
+        result, error = answer.get(timeout=120)
+        if error:
+            raise error
+        return result
+
+    def stop(self):
+        self._jobs.put(None)
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM:
+        pytest.skip("No Chromium on this machine: apt-get install chromium (.ci/run does).")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    thread = BrowserThread()
+    yield thread
+    thread.stop()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, url, email, password):
+    page.goto(f"{url}/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()

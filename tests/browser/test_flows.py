@@ -1,0 +1,170 @@
+"""The three flows of the security and browser-tests issue, in a real browser.
+
+Data is prepared and checked in the test (database) thread; the clicking runs
+in the browser thread (see conftest.py)."""
+
+import re
+from datetime import time, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from bookings import services as bookings
+from tests.browser.conftest import log_in, shot
+from tests.factories import PASSWORD, LotFactory
+from tests.helpers import NOW, history, sign_consents
+from treatments import services
+from treatments.models import ConsentSignature, TreatmentRecord
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """Thursday 26 November 2026, 09:00 in London, for the test and the live
+    server's thread alike: the flows do not depend on when CI runs."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+
+
+def local(day, hhmm):
+    hours, minutes = map(int, hhmm.split(":"))
+    return timezone.make_aware(timezone.datetime.combine(day, time(hours, minutes)))
+
+
+def test_front_desk_is_refused_two_days_out_then_books_five_days_out(
+    browser, live_server, front_desk, healthy, injector
+):
+    today = timezone.localdate()
+    earliest = date_format(today + timedelta(days=3), "l j F Y")
+    stop = date_format(today + timedelta(days=1), "l j F")
+
+    def steps(page):
+        log_in(page, live_server.url, front_desk.email, PASSWORD)
+        page.goto(f"{live_server.url}/book/?q=healthy")
+        page.get_by_role("link", name=re.compile("Hana Healthy")).click()
+        page.wait_for_load_state()
+
+        def try_day(days):
+            page.select_option("#id_chosen_practitioner", label=str(injector))
+            page.fill("#id_chosen_date", (today + timedelta(days=days)).isoformat())
+            page.fill("#id_chosen_time", "10:00")
+            page.get_by_role("button", name="Check", exact=True).click()
+            page.wait_for_load_state()
+
+        try_day(2)
+        refusal = page.locator("#refusal").inner_text()
+        shot(page, "1-refused-two-days-out")
+        page.get_by_role("link", name=re.compile("Pick another time")).first.click()
+        page.wait_for_load_state()
+        try_day(5)
+        before = page.locator(".precare-box").inner_text()
+        page.get_by_role("button", name="Confirm the booking").click()
+        page.wait_for_load_state()
+        shot(page, "2-booked-five-days-out")
+        return refusal, before, page.content(), page.csp_violations
+
+    refusal, before, booked, violations = browser.run(steps)
+    assert "Too soon" in refusal and earliest in refusal
+    assert f"From {stop}" in before
+    assert "Booked." in booked and f"From {stop}" in booked
+    assert healthy.appointments.get().precare_stop_date == today + timedelta(days=1)
+    assert violations == []
+
+
+def test_a_patient_signs_the_consent_by_drawing_with_the_mouse(
+    browser, live_server, front_desk, patient_a, injector, flip
+):
+    history(patient_a)
+    start = local(timezone.localdate() + timedelta(days=5), "11:00")
+    appointment = bookings.appointment_book(
+        patient=patient_a,
+        practitioner=injector,
+        procedure=flip,
+        starts_at=start,
+        booked_by=front_desk,
+    )
+    _, url = services.consent_request_send(appointment=appointment, by=front_desk)
+
+    def steps(page):
+        page.goto(live_server.url + urlsplit(url).path)
+        text = page.content()
+        page.check("#id_agreed")
+        page.fill("#id_date_of_birth", patient_a.date_of_birth.isoformat())
+        page.fill("#id_typed_name", patient_a.full_name)
+        pad = page.locator("#signature-pad")
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        page.mouse.move(box["x"] + 30, box["y"] + 120)
+        page.mouse.down()
+        for step in range(1, 30):
+            page.mouse.move(
+                box["x"] + 30 + step * 15, box["y"] + 100 + (35 if step % 2 else -35), steps=3
+            )
+        page.mouse.up()
+        shot(page, "3-consent-drawn")
+        page.get_by_role("button", name="Sign", exact=True).click()
+        page.wait_for_load_state()
+        shot(page, "4-consent-signed")
+        return text, page.content(), page.csp_violations
+
+    form, done, violations = browser.run(steps)
+    assert "A lip flip uses" in form
+    assert "everything is signed" in done
+    record = ConsentSignature.objects.get(appointment=appointment)
+    assert bytes(record.signature_png).startswith(b"\x89PNG") and record.verify()
+    assert record.via == "link"
+    assert violations == []
+
+
+def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
+    browser, live_server, front_desk, healthy, injector, flip
+):
+    appointment = bookings.appointment_book(
+        patient=healthy,
+        practitioner=injector,
+        procedure=flip,
+        starts_at=local(timezone.localdate(), "15:00"),
+        booked_by=front_desk,
+        attestation="No alcohol or painkillers since the weekend.",
+    )
+    sign_consents(appointment, now=NOW)
+    bookings.appointment_check_in(appointment=appointment, by=front_desk, kept_window=True)
+    lot = LotFactory(lot_number="BROWSER1")
+
+    def steps(page):
+        log_in(page, live_server.url, injector.user.email, PASSWORD)
+        page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
+        page.get_by_role("button", name=re.compile("Start the treatment record")).click()
+        page.wait_for_load_state()
+        chosen = []
+        for site in ("TX-L1", "TX-C", "TX-R1"):
+            page.locator(f'.lip-chart [data-site="{site}"]').click()
+            chosen.append(page.input_value("#id_site"))
+            page.select_option("#id_lot", value=str(lot.pk))
+            page.fill("#id_amount", "2")
+            page.select_option("#id_depth", "intramuscular")
+            page.get_by_role("button", name="Add the injection").click()
+            page.wait_for_load_state()
+        lines = page.locator("#lines").inner_text()
+        page.select_option("#id_anaesthetic", "none")
+        page.check("#id_no_adverse_events")
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_load_state()
+        shot(page, "5-record-draft")
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Sign", exact=True).click()
+        page.wait_for_load_state()
+        shot(page, "6-record-signed")
+        return chosen, lines, page.content(), page.csp_violations
+
+    chosen, lines, signed, violations = browser.run(steps)
+    assert chosen == ["TX-L1", "TX-C", "TX-R1"]  # picked on the chart
+    assert "6 U" in lines
+    assert "Unchanged since it was signed" in signed
+    record = TreatmentRecord.objects.get(appointment=appointment)
+    assert record.is_signed and record.lines.count() == 3
+    lot.refresh_from_db()
+    assert lot.quantity_remaining == 94
+    assert violations == []

@@ -1,0 +1,324 @@
+"""Every URL × every persona: allowed or not, in one table.
+
+OK: the page opens (200) or does what it should (a redirect after a POST, a
+400 when the body is empty). LOGIN: sent to the login page. NO: 403, not
+part of the role. HIDDEN: 404, the object is not one this user may see.
+`test_every_url_is_in_the_table` fails when a URL exists that the table does
+not cover, so a new page cannot ship without its access decided.
+"""
+
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from bookings import services as booking_services
+from tests.factories import LotFactory, PractitionerFactory
+from tests.helpers import NOW, at, book, history, sign_consents
+from treatments import services
+from treatments.models import Procedure
+
+pytestmark = pytest.mark.django_db
+
+OK, LOGIN, NO, HIDDEN = "ok", "login", "no", "hidden"
+PERSONAS = ["anonymous", "patient_a", "patient_b", "front_desk", "practitioner", "other", "manager"]
+STAFF = {"front_desk", "practitioner", "other", "manager"}
+CLINICIANS = {"practitioner", "other"}
+PATIENTS = {"patient_a", "patient_b"}
+
+# Not in the table: Django's own auth pages (public by design) and the admin,
+# which has its own test (managers only).
+EXEMPT = {
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "portal_welcome",
+    "portal_welcome_done",
+}
+
+
+def rule(allowed, *, others=NO, patient_b=None, anonymous=LOGIN):
+    """Expectations: OK for `allowed`, `others` for the rest of the logged-in
+    personas (patient B may differ), `anonymous` for visitors."""
+    table = {}
+    for persona in PERSONAS:
+        if persona == "anonymous":
+            table[persona] = anonymous
+        elif persona in allowed:
+            table[persona] = OK
+        elif persona == "patient_b" and patient_b is not None:
+            table[persona] = patient_b
+        else:
+            table[persona] = others
+    return table
+
+
+EVERYONE = set(PERSONAS) - {"anonymous"}
+# name: (method, kwargs builder, expectations)
+MATRIX = {
+    "home": ("get", lambda w: {}, rule(EVERYONE)),
+    "desk_home": ("get", lambda w: {}, rule({"front_desk"})),
+    "practitioner_home": ("get", lambda w: {}, rule(CLINICIANS)),
+    "manager_home": ("get", lambda w: {}, rule({"manager"})),
+    "audit_log": ("get", lambda w: {}, rule({"manager"})),
+    "portal_home": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_history": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_history_reconfirm": ("post", lambda w: {}, rule(PATIENTS)),
+    "portal_cancel": (
+        "get",
+        lambda w: {"pk": w["future"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
+    "portal_move": ("get", lambda w: {"pk": w["future"].pk}, rule({"patient_a"}, patient_b=HIDDEN)),
+    "portal_move_confirm": (
+        "get",
+        lambda w: {"pk": w["future"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
+    "practitioner_feed": (
+        "get",
+        lambda w: {"token": w["practitioner"].feed_token},
+        rule(EVERYONE, anonymous=OK),
+    ),
+    "practitioner_feed_reset": ("post", lambda w: {}, rule(CLINICIANS)),
+    "patient_invite": ("post", lambda w: {"pk": w["a"].pk}, rule(STAFF)),
+    "patients:list": ("get", lambda w: {}, rule(STAFF)),
+    "patients:create": ("get", lambda w: {}, rule({"front_desk", *CLINICIANS})),
+    "patients:detail": ("get", lambda w: {"pk": w["a"].pk}, rule(STAFF)),
+    "patients:edit": ("get", lambda w: {"pk": w["a"].pk}, rule(STAFF)),
+    "patients:history": ("get", lambda w: {"pk": w["a"].pk}, rule(CLINICIANS)),
+    "patients:history_new": ("get", lambda w: {"pk": w["a"].pk}, rule(CLINICIANS)),
+    "patients:history_reconfirm": ("post", lambda w: {"pk": w["a"].pk}, rule(CLINICIANS)),
+    "patients:history_version": (
+        "get",
+        lambda w: {"pk": w["a"].pk, "history_pk": w["history_a"].pk},
+        rule(CLINICIANS),
+    ),
+    "treatments:catalog": ("get", lambda w: {}, rule(STAFF)),
+    "treatments:stock": ("get", lambda w: {}, rule({*CLINICIANS, "manager"})),
+    "treatments:lot_receive": ("get", lambda w: {}, rule({"manager"})),
+    "treatments:recall": ("get", lambda w: {}, rule({"manager"})),
+    "treatments:consent_forms": ("get", lambda w: {}, rule(STAFF)),
+    "treatments:consent_form_edit": (
+        "get",
+        lambda w: {"procedure_pk": w["flip"].pk},
+        rule({"manager"}),
+    ),
+    "treatments:consent_send": ("post", lambda w: {"appointment_pk": w["future"].pk}, rule(STAFF)),
+    "treatments:consent_record": (
+        "get",
+        lambda w: {"pk": w["signature"].pk},
+        rule({*STAFF, "patient_a"}, patient_b=HIDDEN),
+    ),
+    "treatments:consent_image": (
+        "get",
+        lambda w: {"pk": w["signature"].pk},
+        rule({*STAFF, "patient_a"}, patient_b=HIDDEN),
+    ),
+    "treatments:consent_void": (
+        "get",
+        lambda w: {"pk": w["signature"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:consent_link": (
+        "get",
+        lambda w: {"token": w["link_token"]},
+        rule({*STAFF, "patient_a"}, patient_b=NO, anonymous=OK),
+    ),
+    "treatments:portal_consent": (
+        "get",
+        lambda w: {"appointment_pk": w["future"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
+    "treatments:record_start": (
+        "post",
+        lambda w: {"appointment_pk": w["checked_in"].pk},
+        rule(CLINICIANS),
+    ),
+    "treatments:record": ("get", lambda w: {"pk": w["record"].pk}, rule({*CLINICIANS, "manager"})),
+    "treatments:record_save": (
+        "post",
+        lambda w: {"pk": w["record"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:record_line_add": ("post", lambda w: {"pk": w["record"].pk}, rule(CLINICIANS)),
+    "treatments:record_line_remove": (
+        "post",
+        lambda w: {"pk": w["record"].pk, "line_pk": w["line"].pk},
+        rule(CLINICIANS),
+    ),
+    "treatments:record_sign": (
+        "post",
+        lambda w: {"pk": w["record"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:record_addendum": (
+        "post",
+        lambda w: {"pk": w["record"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:chart": (
+        "get",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "bookings:day": ("get", lambda w: {}, rule(STAFF)),
+    "bookings:week": ("get", lambda w: {}, rule(STAFF)),
+    "bookings:book": ("get", lambda w: {}, rule(STAFF)),
+    "bookings:outbox": ("get", lambda w: {}, rule({"front_desk", "manager"})),
+    "bookings:book_patient": ("get", lambda w: {"patient_pk": w["a"].pk}, rule(STAFF)),
+    "bookings:book_chosen_time": ("get", lambda w: {"patient_pk": w["a"].pk}, rule(STAFF)),
+    "bookings:book_confirm": ("get", lambda w: {"patient_pk": w["a"].pk}, rule(STAFF)),
+    "bookings:appointment": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "bookings:move": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "bookings:move_chosen_time": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "bookings:move_confirm": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "bookings:cancel": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "bookings:check_in": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "bookings:no_show": ("post", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+}
+
+
+def _named_routes(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace
+            name = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+            yield from _named_routes(pattern.url_patterns, name)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_is_in_the_table():
+    routes = {
+        name for name in _named_routes(get_resolver().url_patterns) if not name.startswith("admin:")
+    }
+    assert routes - EXEMPT - set(MATRIX) == set(), "add these URLs to the access matrix"
+    assert set(MATRIX) - routes == set(), "these matrix rows name URLs that no longer exist"
+
+
+@pytest.fixture
+def world(
+    patient_a, patient_b, practitioner, other_practitioner, front_desk, manager, injector, flip
+):
+    history_a = history(patient_a)
+    history(patient_b)
+    future = book(patient_a, practitioner, flip, at(date(2026, 12, 1), "10:00"))
+    book(patient_b, practitioner, flip, at(date(2026, 12, 1), "11:00"))
+    _, link = services.consent_request_send(appointment=future, by=front_desk, now=NOW)
+    (signature,) = sign_consents(future)
+    today = book(patient_a, practitioner, flip, at(date(2026, 11, 26), "15:00"), attestation="yes")
+    sign_consents(today)
+    booking_services.appointment_check_in(
+        appointment=today, by=front_desk, kept_window=True, now=at(date(2026, 11, 26), "14:55")
+    )
+    record = services.treatment_start(appointment=today, by=practitioner.user, now=NOW)
+    line = services.injection_add(
+        record=record,
+        by=practitioner.user,
+        lot=LotFactory(),
+        site="TX-C",
+        amount=2,
+        depth="intramuscular",
+        needle="33G needle",
+        dilution="100 U in 2.5 mL",
+        now=NOW,
+    )
+    checked_in = book(
+        patient_b, practitioner, flip, at(date(2026, 11, 26), "16:00"), attestation="y"
+    )
+    sign_consents(checked_in)
+    booking_services.appointment_check_in(
+        appointment=checked_in,
+        by=front_desk,
+        kept_window=True,
+        now=at(date(2026, 11, 26), "15:55"),
+    )
+    return {
+        "a": patient_a,
+        "history_a": history_a,
+        "future": future,
+        "signature": signature,
+        "link_token": urlsplit(link).path.split("/")[2],
+        "record": record,
+        "line": line,
+        "checked_in": checked_in,
+        "practitioner": practitioner,
+        "flip": Procedure.objects.get(code="lip-flip"),
+        "users": {
+            "patient_a": patient_a.user,
+            "patient_b": patient_b.user,
+            "front_desk": front_desk,
+            "practitioner": practitioner.user,
+            "other": other_practitioner.user,
+            "manager": manager,
+        },
+    }
+
+
+def outcome(response):
+    if response.status_code == 302 and urlsplit(response.url).path == reverse("login"):
+        return LOGIN
+    if response.status_code == 403:
+        return NO
+    if response.status_code == 404:
+        return HIDDEN
+    assert response.status_code < 500, response
+    return OK
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_access_matrix(client, world, persona, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+    if persona != "anonymous":
+        client.force_login(world["users"][persona])
+    wrong = []
+    for name, (method, kwargs, expected) in MATRIX.items():
+        url = reverse(name, kwargs=kwargs(world))
+        with transaction.atomic():
+            response = getattr(client, method)(url)
+            transaction.set_rollback(True)  # each URL sees the same world
+        got = outcome(response)
+        if got != expected[persona]:
+            wrong.append(
+                f"{name}: expected {expected[persona]}, got {got} ({response.status_code})"
+            )
+    assert wrong == []
+
+
+def test_another_practitioners_patient_is_visible_to_all_clinicians(client, world):
+    # Clinic-wide by design: any practitioner may cover a colleague's patient.
+    other = PractitionerFactory()
+    client.force_login(other.user)
+    assert client.get(reverse("treatments:record", args=[world["record"].pk])).status_code == 200
+
+
+def test_identity_comes_from_the_session_not_the_body(client, world, patient_b):
+    client.force_login(patient_b.user)
+    client.post(
+        reverse("portal_history_reconfirm"),
+        {"patient": world["a"].pk, "user": world["users"]["patient_a"].pk},
+    )
+    assert world["a"].histories.count() == 1  # A's history untouched
+    assert patient_b.histories.count() == 2  # B re-confirmed their own
+
+
+def test_admin_is_for_managers_only(client, world):
+    for persona, code in [
+        ("front_desk", 302),
+        ("practitioner", 302),
+        ("patient_a", 302),
+        ("manager", 200),
+    ]:
+        client.force_login(world["users"][persona])
+        if persona == "manager":
+            world["users"][persona].is_staff = True
+            world["users"][persona].save()
+        assert client.get(reverse("admin:index")).status_code == code, persona
