@@ -25,6 +25,7 @@ help:
 	@echo "make run    set up .venv, migrate, seed the demo clinic and serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv and run the test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   ruff"
+	@echo "make bench  benchmarks on PostgreSQL (about 6 minutes); figures go to docs/BENCHMARKS.md"
 	@echo "make backup [FILE=...] / make restore FILE=...   copy the database out / back in"
 
 $(PY):
@@ -42,6 +43,10 @@ $(VENV)/.deps-run: requirements.txt | $(PY)
 $(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@ $(VENV)/.deps-run
+
+$(VENV)/.deps-bench: requirements.txt requirements-dev.txt requirements-bench.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@ $(VENV)/.deps-dev $(VENV)/.deps-run
 
 .PHONY: check-venv
 check-venv:
@@ -62,6 +67,17 @@ run: check-venv
 .PHONY: test
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Seeds (once, then reuses) databases vermilion_scale_1x and _100x, and
+# vermilion_bench; never touches a clinic's own database.
+.PHONY: bench
+bench: check-venv
+	@$(MAKE) --no-print-directory $(VENV)/.deps-bench
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "make bench needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)."; \
+	  echo "Start it, e.g. pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
+	  exit 1; }
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 .PHONY: emails
 emails: check-venv

@@ -20,11 +20,12 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Func, IntegerField, Q, Value
+from django.db.models import CharField, DateField, Func, IntegerField, Q, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, ScheduleException, TimeOff, WorkingHours
 from bookings.rules import precare_check
+from clinic.models import Practitioner
 
 APPOINTMENT, TIME_OFF = "appointment", "time_off"
 
@@ -141,9 +142,10 @@ class Schedule:
 
     @classmethod
     def load(cls, *, first_day: date, last_day: date, practitioners=None, ignore=None):
-        """Three queries. `practitioners`: an iterable of Practitioner, or None
-        for everyone taking bookings. `ignore`: an appointment to leave out of
-        the busy time (the one being moved)."""
+        """Three queries (two when `practitioners` are given): working time,
+        the practitioners it names, busy time. `practitioners`: an iterable of
+        Practitioner, or None for everyone taking bookings. `ignore`: an
+        appointment to leave out of the busy time (the one being moved)."""
         zone = timezone.get_current_timezone()
         range_start = datetime.combine(first_day, time.min, tzinfo=zone)
         range_end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
@@ -154,33 +156,46 @@ class Schedule:
             chosen = {p.pk: p for p in practitioners}
             who = Q(practitioner_id__in=list(chosen))
 
-        weekly = defaultdict(lambda: defaultdict(list))
-        hours = WorkingHours.objects.filter(who | Q(practitioner__isnull=True))
-        if practitioners is None:
-            hours = hours.select_related("practitioner__user")
-        for row in hours:
-            weekly[row.practitioner_id][row.weekday].append((row.starts, row.ends))
-            if row.practitioner_id is not None:
-                chosen.setdefault(row.practitioner_id, row.practitioner)
-
-        exceptions = defaultdict(list)
-        changes = ScheduleException.objects.filter(
-            who | Q(practitioner__isnull=True), date__gte=first_day, date__lte=last_day
+        # Weekly hours and one-off changes in one query, as plain rows: a team
+        # has a row per person and weekday, and model instances of them (with
+        # their practitioner joined) cost more than the rest of the load.
+        clinic = Q(practitioner__isnull=True)
+        weekly_rows = (
+            WorkingHours.objects.filter(who | clinic)
+            .annotate(day=Value(None, output_field=DateField()))
+            .order_by()
+            .values_list("practitioner_id", "weekday", "day", "starts", "ends")
         )
+        change_rows = (
+            ScheduleException.objects.filter(who | clinic, date__gte=first_day, date__lte=last_day)
+            .annotate(no_weekday=Value(None, output_field=IntegerField()))
+            .order_by()
+            .values_list("practitioner_id", "no_weekday", "date", "starts", "ends")
+        )
+        weekly = defaultdict(lambda: defaultdict(list))
+        exceptions = defaultdict(list)
+        found = set()
+        for practitioner_id, weekday, day, starts, ends in weekly_rows.union(change_rows, all=True):
+            if day is None:
+                weekly[practitioner_id][weekday].append((starts, ends))
+            else:
+                spans = exceptions[(practitioner_id, day)]
+                if starts is not None:  # a row without times closes the day
+                    spans.append((starts, ends))
+            if practitioner_id is not None:
+                found.add(practitioner_id)
         if practitioners is None:
-            changes = changes.select_related("practitioner__user")
-        for row in changes:
-            spans = exceptions[(row.practitioner_id, row.date)]
-            if not row.is_closed:
-                spans.append((row.starts, row.ends))
-            if row.practitioner_id is not None:
-                chosen.setdefault(row.practitioner_id, row.practitioner)
+            chosen = {
+                p.pk: p for p in Practitioner.objects.filter(pk__in=found).select_related("user")
+            }
 
         # Busy time of exactly the practitioners found above: by id, so the
         # big table is read through its (practitioner, starts_at) index alone.
         ids = list(chosen)
-        appointments = Appointment.objects.active().filter(
-            practitioner_id__in=ids, starts_at__lt=range_end, blocked_until__gt=range_start
+        appointments = (
+            Appointment.objects.active()
+            .filter(practitioner_id__in=ids)
+            .overlapping(range_start, range_end)
         )
         if ignore is not None:
             appointments = appointments.exclude(pk=ignore.pk)

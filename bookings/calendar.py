@@ -30,6 +30,9 @@ class Cell:
     rowspan: int = 1
 
 
+FREE, OFF = Cell("free"), Cell("off")
+
+
 @dataclass(frozen=True)
 class Row:
     label: str  # "09:00" on the hour and half hour, else ""
@@ -61,34 +64,41 @@ def build_grid(columns, *, zone=None):
     covered = [0] * len(columns)  # rows still covered by an appointment above
     by_start = [
         {
-            _local_minutes(a.starts_at, c.day, zone) // ROW_MINUTES * ROW_MINUTES: a
+            _local_minutes(a.starts_at, c.day, zone) // ROW_MINUTES * ROW_MINUTES: (
+                a,
+                _local_minutes(a.blocked_until, c.day, zone),
+            )
             for a in c.appointments
         }
         for c in columns
     ]
-    spans = [
-        [(_local_minutes(s, c.day, zone), _local_minutes(e, c.day, zone)) for s, e in c.spans]
-        for c in columns
-    ]
-    for minute in range(first, last, ROW_MINUTES):
+    minutes = range(first, last, ROW_MINUTES)
+    # Per column, whether each row is working time: worked out once per span
+    # rather than once per cell (a busy day has ~3,000 cells).
+    working = []
+    for column in columns:
+        flags = [False] * len(minutes)
+        for span in column.spans:
+            start, end = (_local_minutes(moment, column.day, zone) for moment in span)
+            for row, minute in enumerate(minutes):
+                if start <= minute < end:
+                    flags[row] = True
+        working.append(flags)
+    for row, minute in enumerate(minutes):
         cells = []
         for index in range(len(columns)):
             if covered[index]:
                 covered[index] -= 1
                 continue
-            appointment = by_start[index].get(minute)
-            if appointment is not None:
-                length = (
-                    _local_minutes(appointment.blocked_until, columns[index].day, zone) - minute
-                )
-                rowspan = max(1, -(-length // ROW_MINUTES))
+            found = by_start[index].get(minute)
+            if found is not None:
+                appointment, until = found
+                rowspan = max(1, -(-(until - minute) // ROW_MINUTES))
                 rowspan = min(rowspan, (last - minute) // ROW_MINUTES)
                 covered[index] = rowspan - 1
                 cells.append(Cell("appointment", appointment, rowspan))
-            elif any(s <= minute < e for s, e in spans[index]):
-                cells.append(Cell("free"))
             else:
-                cells.append(Cell("off"))
+                cells.append(FREE if working[index][row] else OFF)
         label = f"{minute // 60:02d}:{minute % 60:02d}" if minute % 30 == 0 else ""
         rows.append(Row(label, cells))
     return rows

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,12 +27,28 @@ from bookings.models import Appointment, Notification
 from clinic.access import permission_required, role_required
 from clinic.forms import ReasonForm, post_data
 from clinic.models import MedicalHistory, Patient, Practitioner, new_feed_token
+from clinic.paging import Window
 from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
 from treatments.screening import screen_patient
 
 SLOT_DAYS = 7  # days of free slots shown at once
+CALENDAR_FIELDS = [
+    "status",
+    "starts_at",
+    "ends_at",
+    "blocked_until",
+    "procedure_id",
+    "on_anticoagulants",
+    "screening_outcome",
+    "precare_flag",
+    "history_state",
+    "patient__first_name",
+    "patient__last_name",
+    "practitioner__display_name",
+    "practitioner__colour",
+]
 QUARTER = 15
 
 
@@ -50,6 +65,23 @@ def _appointments(request):
     )
 
 
+def _calendar_appointments(request, appointments, *, first_day, last_day):
+    """A calendar's appointments, consent states attached. A busy day has
+    hundreds, so they are read lean: only the columns a calendar shows (the
+    page's query-count test catches one missed), and the few procedures loaded
+    once and shared rather than joined to every row."""
+    procedures = {p.pk: p for p in Procedure.objects.with_parts()}
+    appointments = list(
+        appointments.select_related("patient", "practitioner")
+        .only(*CALENDAR_FIELDS)
+        .with_history()
+        .starting_between(first_day, last_day)
+    )
+    for appointment in appointments:
+        appointment.procedure = procedures[appointment.procedure_id]
+    return attach_consent(appointments, now=timezone.now())
+
+
 # Calendars
 
 
@@ -57,8 +89,8 @@ def _appointments(request):
 def day_calendar(request):
     day = _day_param(request)
     schedule = Schedule.load(first_day=day, last_day=day)
-    appointments = attach_consent(
-        _appointments(request).starting_between(day, day), now=timezone.now()
+    appointments = _calendar_appointments(
+        request, Appointment.objects.visible_to(request.user), first_day=day, last_day=day
     )
     by_practitioner = defaultdict(list)
     for appointment in appointments:
@@ -111,12 +143,11 @@ def week_calendar(request):
     columns = []
     if practitioner is not None:
         schedule = Schedule.load(first_day=monday, last_day=sunday, practitioners=[practitioner])
-        appointments = attach_consent(
-            _appointments(request)
-            .filter(practitioner=practitioner)
-            .active()
-            .starting_between(monday, sunday),
-            now=timezone.now(),
+        appointments = _calendar_appointments(
+            request,
+            Appointment.objects.visible_to(request.user).filter(practitioner=practitioner).active(),
+            first_day=monday,
+            last_day=sunday,
         )
         by_day = defaultdict(list)
         for appointment in appointments:
@@ -159,24 +190,29 @@ def book_start(request):
 
 
 def _display_slots(slots):
-    """Slots worth a button: those on the quarter hour, and the first one
-    after each busy stretch (so a 10:25 gap is not hidden)."""
+    """(slot, local start) of the slots worth a button: those on the quarter
+    hour, and the first one after each busy stretch (so a 10:25 gap is not
+    hidden)."""
     shown, last = [], {}
     for slot in slots:
         local = slot.local_start
         previous = last.get(slot.practitioner.pk)
         starts_run = previous is None or slot.start_ts - previous > 5 * 60
         if local.minute % QUARTER == 0 or starts_run:
-            shown.append(slot)
+            shown.append((slot, local))
         last[slot.practitioner.pk] = slot.start_ts
     return shown
 
 
-def _slot_days(slots, url_for):
-    """{day: {practitioner: [(slot, url)]}} in day order."""
+def _slot_days(slots, *, confirm_url, procedure):
+    """{day: {practitioner: [("09:15", link to the confirm page)]}} in day
+    order. A week for a whole team is hundreds of buttons, so the links are
+    put together here rather than reversed and encoded one by one."""
     days = defaultdict(lambda: defaultdict(list))
-    for slot in _display_slots(slots):
-        days[slot.local_start.date()][slot.practitioner].append((slot, url_for(slot)))
+    prefix = f"{confirm_url}?{urlencode({'procedure': procedure.pk})}"
+    for slot, local in _display_slots(slots):
+        query = urlencode({"practitioner": slot.practitioner.pk, "start": slot.start.isoformat()})
+        days[local.date()][slot.practitioner].append((f"{local:%H:%M}", f"{prefix}&{query}"))
     return {day: dict(by) for day, by in sorted(days.items())}
 
 
@@ -198,14 +234,7 @@ def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args,
         on_or_after=procedure_form.cleaned_data.get("on_or_after"),
     )
     days = _slot_days(
-        result.slots,
-        lambda slot: _proposal_url(
-            confirm_name,
-            confirm_args,
-            procedure=procedure,
-            practitioner=slot.practitioner,
-            start=slot.start,
-        ),
+        result.slots, confirm_url=reverse(confirm_name, args=confirm_args), procedure=procedure
     )
     today = timezone.localdate()
     first_day = max(result.earliest_date, procedure_form.cleaned_data.get("on_or_after") or today)
@@ -587,13 +616,8 @@ def portal_move(request, pk):
     slots = [s for s in result.slots if s.local_start.date() >= result.recommended_date]
     days = _slot_days(
         slots,
-        lambda slot: _proposal_url(
-            "portal_move_confirm",
-            [appointment.pk],
-            procedure=appointment.procedure,
-            practitioner=slot.practitioner,
-            start=slot.start,
-        ),
+        confirm_url=reverse("portal_move_confirm", args=[appointment.pk]),
+        procedure=appointment.procedure,
     )
     later = max(result.recommended_date, parse_date(request.GET.get("from") or "") or now.date())
     return render(
@@ -704,5 +728,5 @@ def outbox(request):
         OUTBOX_FILTERS.get(show, OUTBOX_FILTERS["problems"])
     )
     emails = emails.order_by("-due_at") if show == "sent" else emails.order_by("due_at")
-    page = Paginator(emails, 50).get_page(request.GET.get("page"))
+    page = Window(emails, request, per_page=50)
     return render(request, "bookings/outbox.html", {"page": page, "show": show})

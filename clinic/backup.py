@@ -7,7 +7,9 @@ pg_restore --clean in one transaction (the client tools must be installed)."""
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404: runs pg_dump/pg_restore with fixed arguments, no shell
+
+# pg_dump and pg_restore run with fixed arguments and no shell.
+import subprocess  # nosec B404
 from pathlib import Path
 
 from django.conf import settings

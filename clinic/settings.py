@@ -108,7 +108,9 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_HOURS", 24, minimum=1, maximum=24 * 14) * 3600
 
 LANGUAGE_CODE = "en-gb"
-USE_I18N = True
+# English only; translation machinery off, as Django advises when unused (it
+# cost ~8 ms on a busy day calendar: docs/BENCHMARKS.md).
+USE_I18N = False
 USE_TZ = True
 # The clinic's own zone: every "day" a rule counts and every time a person reads.
 TIME_ZONE = envzone("CLINIC_TIME_ZONE", "Europe/London")

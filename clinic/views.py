@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from clinic.access import permission_required, role_required
 from clinic.audit import log_view
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import AuditEvent, MedicalHistory, Patient
+from clinic.paging import Window
 from clinic.roles import Role
 from treatments.consent import attach_consent
 from treatments.models import Procedure
@@ -106,7 +106,7 @@ def patient_list(request):
     patients = Patient.objects.search(query).only(
         "first_name", "last_name", "date_of_birth", "phone", "email"
     )
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Window(patients, request, per_page=PATIENTS_PER_PAGE)
     return render(request, "clinic/patient_list.html", {"page": page, "query": query})
 
 
@@ -283,7 +283,7 @@ def audit_log(request):
     patient_id = request.GET.get("patient", "")
     if patient_id.isdigit():
         reads = reads.filter(patient_id=patient_id)
-    page = Paginator(reads, 50).get_page(request.GET.get("page"))
+    page = Window(reads, request, per_page=50)
     changes = []
     if tab == "changes":
         for app_label, name in AUDITED_CHANGES:

@@ -71,19 +71,28 @@ class AppointmentConsent:
         return [part for part in self.parts if part.state != ConsentState.SIGNED]
 
 
-def consent_for(appointments, *, now):
+def consent_for(appointments, *, now, records=True):
     """{appointment id: AppointmentConsent} for many appointments in three
-    queries (their procedures' parts must be prefetched or cached)."""
+    queries (their procedures' parts must be prefetched or cached).
+
+    records=False leaves PartConsent.record empty and reads only what the
+    states need, for lists of many appointments that show a badge each."""
     appointments = list(appointments)
     ids = [a.pk for a in appointments]
     current = {form.procedure_id: form for form in ConsentForm.objects.current()}
-    records = {}  # the latest record for each (appointment, procedure part)
-    for record in (
-        ConsentSignature.objects.filter(appointment_id__in=ids)
-        .select_related("form")
-        .order_by("signed_at", "pk")
-    ):
-        records[(record.appointment_id, record.form.procedure_id)] = record
+    latest = {}  # the latest record (or its kind) for each (appointment, procedure part)
+    signatures = ConsentSignature.objects.filter(appointment_id__in=ids).order_by("signed_at", "pk")
+    if records:
+        # Never the text, statement or drawn signature: only links are shown.
+        for record in signatures.select_related("form").defer(
+            "text_shown", "statement", "signature_png", "form__body"
+        ):
+            latest[(record.appointment_id, record.form.procedure_id)] = record
+    else:
+        for appointment_id, procedure_id, kind in signatures.values_list(
+            "appointment_id", "form__procedure_id", "kind"
+        ):
+            latest[(appointment_id, procedure_id)] = kind
     open_links = ConsentRequest.objects.filter(
         appointment_id__in=ids, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
     )
@@ -92,15 +101,17 @@ def consent_for(appointments, *, now):
     for appointment in appointments:
         parts = []
         for part in appointment.procedure.parts():
-            record = records.get((appointment.pk, part.pk))
-            if record is not None and record.kind == ConsentSignature.Kind.SIGNED:
+            found = latest.get((appointment.pk, part.pk))
+            kind = found.kind if isinstance(found, ConsentSignature) else found
+            if kind == ConsentSignature.Kind.SIGNED:
                 state = ConsentState.SIGNED
             elif appointment.pk in sent:
                 state = ConsentState.SENT
-            elif record is not None:
+            elif found is not None:
                 state = ConsentState.VOID
             else:
                 state = ConsentState.MISSING
+            record = found if records else None
             parts.append(PartConsent(part, current.get(part.pk), state, record))
         summary[appointment.pk] = AppointmentConsent(parts)
     return summary
@@ -148,9 +159,10 @@ def read_token(token, *, now):
 
 
 def attach_consent(appointments, *, now):
-    """Set `.consent` on each appointment (three queries for all of them)."""
+    """Set `.consent` on each appointment (three queries for all of them),
+    its state only: for lists."""
     appointments = list(appointments)
-    summary = consent_for(appointments, now=now)
+    summary = consent_for(appointments, now=now, records=False)
     for appointment in appointments:
         appointment.consent = summary[appointment.pk]
     return appointments

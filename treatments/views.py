@@ -495,20 +495,30 @@ def patient_chart(request, patient_pk):
 @permission_required("treatments.recall_lot")
 def lot_recall(request):
     query = request.GET.get("lot", "").strip().upper()
-    lots, lines = [], []
+    lots, records = [], []
     if query:
         lots = list(Lot.objects.filter(lot_number=query).select_related("product"))
-        lines = list(
-            InjectionLine.objects.filter(lot__in=lots, record__status=TreatmentRecord.Status.SIGNED)
-            .select_related(
-                "lot__product", "record__patient", "record__practitioner", "record__appointment"
+        # From the lot's lines (an index on lot) to their signed records (by
+        # primary key): one row per treatment, its lines from this lot.
+        from_lot = InjectionLine.objects.filter(lot__in=lots)
+        records = list(
+            TreatmentRecord.objects.filter(
+                pk__in=from_lot.values("record_id"), status=TreatmentRecord.Status.SIGNED
             )
-            .order_by("record__started_at", "pk")
+            .select_related("patient", "practitioner")
+            .prefetch_related(
+                Prefetch(
+                    "lines",
+                    from_lot.select_related("lot__product").order_by("pk"),
+                    to_attr="recalled_lines",
+                )
+            )
+            .order_by("started_at", "pk")
         )
         log_view(request, what=f"lot recall {query}", action=AuditEvent.Action.EXPORT)
-    patients = {line.record.patient_id for line in lines}
+    patients = {record.patient_id for record in records}
     return render(
         request,
         "treatments/recall.html",
-        {"query": query, "lots": lots, "lines": lines, "patient_count": len(patients)},
+        {"query": query, "lots": lots, "records": records, "patient_count": len(patients)},
     )

@@ -2,8 +2,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from bookings.availability import first_compliant_slots, free_slots
-from bookings.models import ScheduleException, TimeOff, WorkingHours
+from bookings.availability import APPOINTMENT, Schedule, first_compliant_slots, free_slots
+from bookings.models import Appointment, ScheduleException, TimeOff, WorkingHours
 from tests.factories import PatientFactory, PractitionerFactory
 from tests.helpers import LONDON, NOW, at, book, every_day
 
@@ -132,6 +132,32 @@ def test_query_count_is_constant(django_assert_max_num_queries, injector, second
     with django_assert_max_num_queries(3):
         slots = free_slots(procedure=flip, start=DAY, end=DAY + timedelta(days=29), now=NOW)
     assert len({s.practitioner for s in slots}) == 5
+
+
+def test_two_queries_for_chosen_practitioners(django_assert_num_queries, injector, flip):
+    # Working time and busy time; the practitioners are known already, and
+    # no row of their hours may cost a query of its own.
+    ScheduleException.objects.create(practitioner=injector, date=DAY, starts=time(9), ends=time(12))
+    with django_assert_num_queries(2):
+        slots = free_slots(
+            procedure=flip,
+            start=DAY,
+            end=DAY + timedelta(days=6),
+            now=NOW,
+            practitioners=[injector],
+        )
+    assert {s.practitioner for s in slots} == {injector}
+
+
+def test_an_appointment_from_the_day_before_still_blocks_its_time(injector, flip):
+    # Busy time is read from a day before the range (see LONGEST_VISIT): an
+    # appointment ending after midnight is still found.
+    late = book(PatientFactory(), injector, flip, at(DAY, "09:00"))
+    Appointment.objects.filter(pk=late.pk).update(
+        starts_at=at(DAY, "00:00") - timedelta(hours=1), blocked_until=at(DAY, "10:00")
+    )
+    schedule = Schedule.load(first_day=DAY, last_day=DAY, practitioners=[injector])
+    assert schedule.conflicts(injector.pk, at(DAY, "09:30"), at(DAY, "09:45"), APPOINTMENT)
 
 
 def test_first_compliant_slots_start_at_the_minimum_window(injector, flip):

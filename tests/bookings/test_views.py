@@ -3,9 +3,10 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from bookings import services
 from bookings.models import Appointment
 from tests.factories import PatientFactory
-from tests.helpers import NOW, at, book, history
+from tests.helpers import NOW, at, book, history, sign_consents
 
 pytestmark = pytest.mark.django_db
 D5 = date(2026, 12, 1)
@@ -91,20 +92,32 @@ def test_a_garbled_proposal_goes_back_with_a_message(desk, healthy):
 
 
 def test_day_calendar_is_a_bounded_number_of_queries(
-    desk, injector, second_injector, flip, django_assert_max_num_queries
+    desk, front_desk, injector, second_injector, flip, django_assert_max_num_queries
 ):
     def render():
         return desk.get(reverse("bookings:day"), {"date": D5.isoformat()})
 
-    book(PatientFactory(), injector, flip, at(D5, "09:00"))
+    def varied(appointments):
+        # Every kind of row the page draws: signed consent, a cancellation.
+        sign_consents(appointments[0])
+        services.appointment_cancel(
+            appointment=appointments[-1], by=front_desk, reason="Ill", now=NOW
+        )
+
+    varied([book(PatientFactory(), injector, flip, at(D5, t)) for t in ("09:00", "10:00")])
     with django_assert_max_num_queries(20) as few:
         render()
-    for n in range(12):
+    made = [
         book(PatientFactory(), second_injector, flip, at(D5, "09:00") + timedelta(minutes=30 * n))
+        for n in range(12)
+    ]
+    varied(made)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = render()
-    assert response.status_code == 200
-    assert response.content.decode().count('class="appt status-booked"') == 13
+    page = response.content.decode()
+    assert page.count('class="appt status-booked"') == 12
+    assert page.count("consent signed") == 2
+    assert page.count("· Cancelled</li>") == 2
 
 
 def test_week_calendar(desk, injector, flip, healthy):
@@ -176,3 +189,23 @@ def test_anonymous_is_sent_to_log_in(client):
 
 def test_an_unknown_appointment_is_not_found(desk):
     assert desk.get(reverse("bookings:appointment", args=[999])).status_code == 404
+
+
+def test_calendar_cells_escape_what_staff_typed(desk, injector, flip):
+    patient = PatientFactory(first_name="<b>Eve</b>", last_name='"O\'Hara" & co')
+    book(patient, injector, flip, at(D5, "09:00"))
+    page = desk.get(reverse("bookings:day"), {"date": D5.isoformat()}).content.decode()
+    assert "&lt;b&gt;Eve&lt;/b&gt; &quot;O&#x27;Hara&quot; &amp; co" in page
+    assert "<b>Eve" not in page
+
+
+def test_flags_show_on_the_calendar_and_the_appointment(desk, injector, flip):
+    appointment = book(PatientFactory(), injector, flip, at(D5, "09:00"))  # no history
+    day = desk.get(reverse("bookings:day"), {"date": D5.isoformat()}).content.decode()
+    detail = desk.get(reverse("bookings:appointment", args=[appointment.pk])).content.decode()
+    for page in (day, detail):
+        assert (
+            'title="No medical history yet"><i class="bi bi-clipboard-x"></i> history missing'
+            in page
+        )
+        assert "no consent" in page

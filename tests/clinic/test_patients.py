@@ -80,6 +80,13 @@ def people(db):
             email="zach@example.test",
             date_of_birth=date(1987, 9, 4),
         ),
+        PatientFactory(
+            first_name="Mai",
+            last_name="Ng",
+            phone="07700 900333",
+            email="mai@example.test",
+            date_of_birth=date(1990, 1, 1),
+        ),
     ]
 
 
@@ -94,13 +101,29 @@ def people(db):
         ("zach@example", ["Zachary"]),
         ("03/09/1987", ["Priya"]),
         ("1987-09-04", ["Zachary"]),
-        ("o", ["Zachary", "Zoë"]),
+        ("obi", ["Zachary"]),
+        ("ob", []),  # a short word is a whole surname, not a fragment
+        ("NG", ["Mai"]),
+        ("ng mai", ["Mai"]),
+        ("07", []),
         ("nobody", []),
     ],
 )
 def test_search_by_name_phone_email_or_date_of_birth(people, query, expected):
     found = Patient.objects.search(query)
     assert sorted(p.first_name for p in found) == expected
+
+
+def test_search_results_are_in_name_order_whatever_the_case(db):
+    for first, last in [("Ann", "de Silva"), ("Bea", "Dean"), ("Cy", "Davies"), ("Al", "Dean")]:
+        PatientFactory(first_name=first, last_name=last, phone="07700 900555")
+    found = Patient.objects.search("900555")
+    assert [(p.first_name, p.last_name) for p in found] == [
+        ("Cy", "Davies"),
+        ("Ann", "de Silva"),
+        ("Al", "Dean"),
+        ("Bea", "Dean"),
+    ]
 
 
 def test_search_list_is_a_bounded_number_of_queries(
@@ -115,6 +138,7 @@ def test_search_list_is_a_bounded_number_of_queries(
         response = client.get(reverse("patients:list"), {"q": "07700"})
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 25
+    assert "More than 25 patients match “07700”" in response.content.decode()
 
 
 def test_front_desk_registers_a_patient_through_the_form(client, front_desk):

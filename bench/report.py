@@ -1,0 +1,283 @@
+"""Write the latest figures into docs/BENCHMARKS.md.
+
+    python -m bench.report
+
+Reads artifacts/bench/*.json (written by bench.run and the scripts it runs)
+and replaces what sits between each `<!-- bench:NAME -->` and
+`<!-- /bench:NAME -->` pair in the document; the prose around them is
+written by hand. Returns the list of targets missed.
+"""
+
+import json
+import re
+from datetime import date
+
+from bench.common import RESULTS, ROOT
+
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+TARGET_MS = 50  # p95, day calendar and patient search at 100x
+SEARCHES = "patient search"
+CALENDAR = "day calendar"
+
+
+def load(name):
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def ms(value):
+    return f"{value:.1f}"
+
+
+def spread(row):
+    return f"{ms(row['median'])} ({ms(row['p10'])}–{ms(row['p90'])})"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def availability_tables(availability):
+    tables = {}
+    postgres, sqlite = (
+        {
+            (row["group"], row["practitioners"], row["days"], row["appointments"]): row
+            for row in availability.get(database, [])
+        }
+        for database in ("postgres", "sqlite")
+    )
+    for group in ("targets", "days", "practitioners", "appointments"):
+        rows = []
+        for key, pg in postgres.items():
+            if key[0] != group:
+                continue
+            lite = sqlite.get(key)
+            rows.append(
+                [
+                    pg["practitioners"],
+                    pg["days"],
+                    f"{pg['appointments']:,}",
+                    f"{pg['slots']:,}",
+                    pg["queries"],
+                    spread(pg),
+                    spread(lite) if lite else "not run",
+                ]
+            )
+        tables[f"availability-{group}"] = table(
+            [
+                "practitioners",
+                "days",
+                "appointments",
+                "slots returned",
+                "queries",
+                "PostgreSQL median (p10–p90) ms",
+                "SQLite median (p10–p90) ms",
+            ],
+            rows,
+        )
+    return tables
+
+
+def pages_table(small, large):
+    by_page = {row["page"]: row for row in small["pages"]}
+    rows = []
+    for row in large["pages"]:
+        one = by_page.get(row["page"])
+        rows.append(
+            [
+                row["page"],
+                one["queries"] if one else "",
+                row["queries"],
+                spread(one) if one else "",
+                spread(row),
+                ms(row["p95"]),
+                f"{one['ratio']:.1f}×" if one else "",
+                f"{row['ratio']:.1f}×",
+                ", ".join(row.get("plan_problems", [])) or "none",
+            ]
+        )
+    return table(
+        [
+            "page",
+            "queries 1×",
+            "queries 100×",
+            "1× median (p10–p90) ms",
+            "100× median (p10–p90) ms",
+            "100× p95 ms",
+            "1× / minimal page",
+            "100× / minimal page",
+            "plan problems at 100×",
+        ],
+        rows,
+    )
+
+
+def data_table(small, large):
+    names = ["patients", "appointments", "consents", "records", "injection_lines"]
+    return table(
+        ["size", *[name.replace("_", " ") for name in names]],
+        [
+            [label, *[f"{data['counts'][name]:,}" for name in names]]
+            for label, data in (("1×", small), ("100×", large))
+        ],
+    )
+
+
+def plans_text(large):
+    """The plans of the queries the targets are about."""
+    wanted = [
+        (CALENDAR, 'FROM "bookings_appointment"', "the day's appointments"),
+        (CALENDAR, "EPOCH", "busy time (Schedule.load)"),
+        ("patient search: surname", "LIMIT", "a common surname"),
+        ("patient search: phone", "LIMIT", "a phone number"),
+        ("patient search: two-letter surname", "LIMIT", "a two-letter surname"),
+        ("patient search: date of birth", "LIMIT", "a date of birth"),
+    ]
+    blocks = []
+    for page, marker, label in wanted:
+        for sql, plan in large["plans"].get(page, []):
+            if marker in sql:
+                blocks.append(f"{page}, {label}:\n\n```\n{plan}\n```")
+                break
+    return "\n\n".join(blocks)
+
+
+def load_table(result):
+    order = [
+        "day calendar",
+        "patient search",
+        "patient page",
+        "booking 1: free times",
+        "booking 2: confirm page",
+        "booking 3: book",
+        "Aggregated",
+    ]
+    rows = []
+    for name in order:
+        row = result["requests"].get(name)
+        if row is None:
+            continue
+        timing = [f"{row['median']:.0f}", f"{row['p95']:.0f}", f"{row['p99']:.0f}"]
+        rows.append(
+            [
+                "all requests" if name == "Aggregated" else name,
+                f"{row['requests']:,}",
+                row["failures"],
+                f"{row['rps']:.1f}",
+                *timing,
+            ]
+        )
+    return table(["request", "count", "errors", "per second", "p50 ms", "p95 ms", "p99 ms"], rows)
+
+
+def targets(small, large, result):
+    """[(target, figure, met)]."""
+    rows = []
+    pages = {row["page"]: row for row in large["pages"]}
+    calendar = pages[CALENDAR]["p95"]
+    rows.append(("day calendar p95 ≤ 50 ms at 100×", f"{ms(calendar)} ms", calendar <= TARGET_MS))
+    searches = [row for row in large["pages"] if row["page"].startswith(SEARCHES)]
+    worst = max(searches, key=lambda row: row["p95"])
+    rows.append(
+        (
+            "patient search p95 ≤ 50 ms at 100×",
+            f"slowest: {worst['page'].split(': ')[1]}, {ms(worst['p95'])} ms",
+            worst["p95"] <= TARGET_MS,
+        )
+    )
+    small_queries = {row["page"]: row["queries"] for row in small["pages"]}
+    changed = [
+        row["page"] for row in large["pages"] if small_queries.get(row["page"]) != row["queries"]
+    ]
+    rows.append(
+        (
+            "same number of queries at 1× and 100×, every page",
+            "all equal" if not changed else "differs: " + ", ".join(changed),
+            not changed,
+        )
+    )
+    problems = [row["page"] for row in large["pages"] if row.get("plan_problems")]
+    rows.append(
+        (
+            "no sequential scan of a large table, no index walked end to end",
+            "none found" if not problems else "in: " + ", ".join(problems),
+            not problems,
+        )
+    )
+    if result:
+        rows.append(("load run: 0 errors", str(result["errors"]), result["errors"] == 0))
+        overlaps = sum(result["overlaps"].values())
+        rows.append(
+            (
+                "load run: 0 overlapping active appointments afterwards",
+                f"{overlaps} (practitioners {result['overlaps']['practitioner_id']}, "
+                f"patients {result['overlaps']['patient_id']})",
+                overlaps == 0,
+            )
+        )
+    return rows
+
+
+def main():
+    small, large = load("pages-1x.json"), load("pages-100x.json")
+    availability, result, timings = (
+        load("availability.json"),
+        load("load.json"),
+        load("timings.json") or {},
+    )
+    sections = {}
+    if availability:
+        sections.update(availability_tables(availability))
+    missed = []
+    if small and large:
+        sections["data"] = data_table(small, large)
+        sections["pages"] = pages_table(small, large)
+        sections["plans"] = plans_text(large)
+        checks = targets(small, large, result)
+        sections["targets"] = table(
+            ["target", "latest run", "met"],
+            [[name, figure, "yes" if met else "**no**"] for name, figure, met in checks],
+        )
+        missed = [name for name, _, met in checks if not met]
+    if result:
+        logins = result["logins"]
+        sections["load"] = (
+            f"{result['users']} users for {result['seconds']} s, gunicorn with "
+            f"{result['workers']} sync workers. {result['booked']:,} appointments booked; "
+            f"{result['refused']} bookings refused because another receptionist had just "
+            f"taken the time (the right answer, not an error). The {logins['requests']} "
+            f"logins before the measured part: median {logins['median']:.0f} ms, slowest "
+            f"{logins['max']:.0f} ms, {logins['failures']} failed.\n\n" + load_table(result)
+        )
+    run = [f"Latest `make bench`: {date.today():%d %B %Y}"]
+    if timings.get("total"):
+        steps = ", ".join(
+            f"{name} {seconds:.0f} s" for name, seconds in timings.items() if name != "total"
+        )
+        run.append(f", {timings['total'] / 60:.1f} minutes in all ({steps})")
+    if large:
+        seeded = large.get("seed_seconds") or 0
+        run.append(
+            f". Seeding the 100× database took {seeded:.0f} s in this run"
+            if seeded
+            else ". The 100× database was reused from an earlier run (seeding takes ~2 minutes)"
+        )
+        run.append(f". Machine: {large['machine']}; PostgreSQL {large['server'] // 10000}.")
+    sections["run"] = "".join(run)
+    text = DOC.read_text()
+    for name, body in sections.items():
+        pattern = re.compile(
+            rf"(<!-- bench:{name} -->\n).*?(\n<!-- /bench:{name} -->)", flags=re.DOTALL
+        )
+        if not pattern.search(text):
+            raise SystemExit(f"docs/BENCHMARKS.md has no <!-- bench:{name} --> section")
+        text = pattern.sub(lambda match, body=body: match.group(1) + body + match.group(2), text)
+    DOC.write_text(text)
+    return missed
+
+
+if __name__ == "__main__":
+    missed = main()
+    print("Targets missed: " + ", ".join(missed) if missed else "All targets met.")
