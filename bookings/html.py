@@ -3,9 +3,10 @@
 A busy day calendar has ~1,300 grid cells and ~250 appointment blocks. Django's
 template engine costs a few microseconds for each variable it looks up, which
 made the grid alone 45 ms of a 78 ms page (docs/BENCHMARKS.md). These pieces
-are therefore built with format_html, as django.contrib.admin builds the cells
-of its change list (admin_list.items_for_result): every value is still
-escaped, and the markup is the same as a template would give. Templates use
+are therefore built in Python, as django.contrib.admin builds the cells of its
+change list (admin_list.items_for_result): with format_html, or escape() on
+each value in the hottest spot; the markup is the same as a template would
+give. Templates use
 them through the tags in bookings/templatetags/bookings_html.py.
 """
 
@@ -132,4 +133,4 @@ def calendar_rows(rows):
             else:
                 html.append(EMPTY_CELLS[cell.kind])
         html.append("</tr>")
-    return mark_safe("".join(html))  # every piece went through format_html
+    return mark_safe("".join(html))  # every value went through format_html or escape()
