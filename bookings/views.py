@@ -65,7 +65,7 @@ def _appointments(request):
     )
 
 
-def _calendar_appointments(request, appointments, *, first_day, last_day):
+def _calendar_appointments(appointments, *, first_day, last_day):
     """A calendar's appointments, consent states attached. A busy day has
     hundreds, so they are read lean: only the columns a calendar shows (the
     page's query-count test catches one missed), and the few procedures loaded
@@ -90,7 +90,7 @@ def day_calendar(request):
     day = _day_param(request)
     schedule = Schedule.load(first_day=day, last_day=day)
     appointments = _calendar_appointments(
-        request, Appointment.objects.visible_to(request.user), first_day=day, last_day=day
+        Appointment.objects.visible_to(request.user), first_day=day, last_day=day
     )
     by_practitioner = defaultdict(list)
     for appointment in appointments:
@@ -144,7 +144,6 @@ def week_calendar(request):
     if practitioner is not None:
         schedule = Schedule.load(first_day=monday, last_day=sunday, practitioners=[practitioner])
         appointments = _calendar_appointments(
-            request,
             Appointment.objects.visible_to(request.user).filter(practitioner=practitioner).active(),
             first_day=monday,
             last_day=sunday,

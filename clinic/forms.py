@@ -166,16 +166,7 @@ class MedicalHistoryForm(ServiceForm):
         self.fields = {**questions, **self.fields}
         self.helper.layout = Layout(
             Fieldset(_("Your health"), *[InlineRadios(name) for name in questions]),
-            Fieldset(
-                _("Allergies, dental work and medicines"),
-                "allergy_details",
-                "dental_work_date",
-                "prescribed_anticoagulants",
-                "prescribed_anticoagulant_other",
-                "otc_blood_thinners",
-                "other_medicines",
-                "notes",
-            ),
+            Fieldset(_("Allergies, dental work and medicines"), *services.HISTORY_DETAIL_FIELDS),
         )
         if initial_history is not None and not self.is_bound:
             for name in self.fields:

@@ -32,8 +32,8 @@ NOTHING_TO_CONFIRM = (
 )
 
 PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")
-HISTORY_FIELDS = (
-    *YES_NO_FIELDS,
+# The history's answers beyond the yes/no questions, in the form's order.
+HISTORY_DETAIL_FIELDS = (
     "allergy_details",
     "dental_work_date",
     "prescribed_anticoagulants",
@@ -42,6 +42,7 @@ HISTORY_FIELDS = (
     "other_medicines",
     "notes",
 )
+HISTORY_FIELDS = (*YES_NO_FIELDS, *HISTORY_DETAIL_FIELDS)
 
 
 def _check_patient(patient, *, today):
@@ -63,29 +64,27 @@ def _check_patient(patient, *, today):
         )
 
 
-@transaction.atomic
-def patient_create(*, created_by, now=None, **fields):
-    now = now or timezone.now()
-    patient = Patient(created_by=created_by, **{k: fields[k] for k in PATIENT_FIELDS})
+def _save_patient(patient, now):
     patient.first_name, patient.last_name = patient.first_name.strip(), patient.last_name.strip()
     patient.full_clean()
-    _check_patient(patient, today=timezone.localdate(now))
+    _check_patient(patient, today=timezone.localdate(now or timezone.now()))
     patient.save()
     return patient
+
+
+@transaction.atomic
+def patient_create(*, created_by, now=None, **fields):
+    patient = Patient(created_by=created_by, **{k: fields[k] for k in PATIENT_FIELDS})
+    return _save_patient(patient, now)
 
 
 @transaction.atomic
 def patient_update(*, patient, now=None, **fields):
-    now = now or timezone.now()
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     for name in PATIENT_FIELDS:
         if name in fields:
             setattr(patient, name, fields[name])
-    patient.first_name, patient.last_name = patient.first_name.strip(), patient.last_name.strip()
-    patient.full_clean()
-    _check_patient(patient, today=timezone.localdate(now))
-    patient.save()
-    return patient
+    return _save_patient(patient, now)
 
 
 @transaction.atomic
