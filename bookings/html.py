@@ -35,6 +35,12 @@ BADGES = {
         "history to re-confirm",
         "Medical history needs re-confirming",
     ),
+    "history_incomplete": _badge(
+        "text-bg-warning",
+        "bi-clipboard-plus",
+        "history: new questions",
+        "Medical history is missing answers to questions added since it was given",
+    ),
     "anticoagulants": _badge(
         "text-bg-danger",
         "bi-capsule",
@@ -77,6 +83,8 @@ def appointment_badges(appointment):
         badges.append("history_missing")
     elif history == "stale":
         badges.append("history_stale")
+    elif history == "incomplete":
+        badges.append("history_incomplete")
     if appointment.on_anticoagulants:
         badges.append("anticoagulants")
     if appointment.screening_outcome == "caution":

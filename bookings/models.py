@@ -2,14 +2,14 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.db import AppendOnlyModel
-from clinic.models import MedicalHistory, Patient, Practitioner, User
+from clinic.models import HISTORY_COMPLETE, MedicalHistory, Patient, Practitioner, User
 from clinic.rules import history_state
 from treatments.models import Procedure
 
@@ -165,14 +165,20 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(patient__user=user)
 
     def with_history(self):
-        """Annotate when each patient's latest medical history was submitted,
-        so pages show whether it is missing or stale today, not at booking."""
-        latest = (
-            MedicalHistory.objects.filter(patient=OuterRef("patient"))
-            .order_by("-submitted_at")
-            .values("submitted_at")[:1]
+        """Annotate when each patient's latest medical history was submitted
+        and whether it answers every question, so pages show whether it is
+        missing, stale or incomplete today, not at booking."""
+        latest = MedicalHistory.objects.filter(patient=OuterRef("patient")).order_by(
+            "-submitted_at"
         )
-        return self.annotate(latest_history_at=Subquery(latest))
+        return self.annotate(
+            latest_history_at=Subquery(latest.values("submitted_at")[:1]),
+            latest_history_complete=Subquery(
+                latest.annotate(
+                    complete=ExpressionWrapper(HISTORY_COMPLETE, output_field=BooleanField())
+                ).values("complete")[:1]
+            ),
+        )
 
     def starting_between(self, first_day, last_day):
         """Starting on local calendar days first_day..last_day of the clinic
@@ -233,7 +239,7 @@ class Appointment(models.Model):
     # Screening when booked (and again at check-in), for the practitioner.
     screening_outcome = models.CharField(max_length=16, blank=True)
     screening_codes = models.JSONField(default=list, blank=True)
-    history_state = models.CharField(max_length=8, blank=True)
+    history_state = models.CharField(max_length=10, blank=True)
     on_anticoagulants = models.BooleanField(
         default=False,
         help_text=_(
@@ -283,8 +289,8 @@ class Appointment(models.Model):
 
     @property
     def history_state_now(self):
-        """missing / stale / current today, when loaded `with_history()`;
-        otherwise the state when it was booked."""
+        """missing / stale / incomplete / current today, when loaded
+        `with_history()`; otherwise the state when it was booked."""
         if not hasattr(self, "latest_history_at"):
             return self.history_state
         submitted = self.latest_history_at
@@ -292,11 +298,12 @@ class Appointment(models.Model):
             timezone.localdate(submitted) if submitted else None,
             today=timezone.localdate(),
             max_age_months=settings.MEDICAL_HISTORY_MAX_AGE_MONTHS,
+            complete=self.latest_history_complete is not False,
         )
 
     @property
     def needs_history(self):
-        return self.history_state_now in ("missing", "stale")
+        return self.history_state_now in ("missing", "stale", "incomplete")
 
 
 class AppointmentEvent(AppendOnlyModel):

@@ -70,6 +70,10 @@ HISTORY_STALE = (
     "%(patient)s's medical history needed re-confirming from %(expired)s. They must "
     "re-confirm or update it before check-in."
 )
+HISTORY_INCOMPLETE = (
+    "%(patient)s's medical history is missing answers to questions added since it was "
+    "given (%(date)s). Update it with the patient before check-in."
+)
 PRECARE_NOT_KEPT = (
     "Treatment cannot go ahead today: the patient did not keep the pre-care window. "
     "Move the appointment to %(earliest)s or later, and ask them to have no alcohol or "
@@ -443,6 +447,12 @@ def appointment_check_in(*, appointment, by, kept_window: bool, now=None) -> App
             HISTORY_STALE,
             code="history_stale",
             params={"patient": patient, "expired": _day(screening.history.expires_on)},
+        )
+    if screening.history_state == HistoryState.INCOMPLETE:
+        raise ValidationError(
+            HISTORY_INCOMPLETE,
+            code="history_incomplete",
+            params={"patient": patient, "date": _day(screening.history.submitted_on)},
         )
     if screening.is_contraindicated:
         raise ValidationError(

@@ -111,6 +111,12 @@ class MedicalHistoryForm(ServiceForm):
     """The questionnaire. Every yes/no question must be answered: a blank
     never silently counts as "no"."""
 
+    toxin_elsewhere_date = forms.DateField(
+        label=_("When was that injection?"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Only if you answered yes. Roughly, if you are not sure of the day."),
+    )
     allergy_details = forms.CharField(
         label=_("Allergies: anything else, and what happened"),
         required=False,
@@ -152,6 +158,12 @@ class MedicalHistoryForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    field_for_code = {
+        "toxin_elsewhere_date_required": "toxin_elsewhere_date",
+        "toxin_elsewhere_date_future": "toxin_elsewhere_date",
+        "toxin_elsewhere_date_too_old": "toxin_elsewhere_date",
+    }
+
     def __init__(self, *args, initial_history=None, **kwargs):
         super().__init__(*args, **kwargs)
         questions = {}
@@ -165,14 +177,19 @@ class MedicalHistoryForm(ServiceForm):
             )
         self.fields = {**questions, **self.fields}
         self.helper.layout = Layout(
-            Fieldset(_("Your health"), *[InlineRadios(name) for name in questions]),
+            Fieldset(
+                _("Your health"),
+                *[InlineRadios(name) for name in questions],
+                "toxin_elsewhere_date",
+            ),
             Fieldset(_("Allergies, dental work and medicines"), *services.HISTORY_DETAIL_FIELDS),
         )
         if initial_history is not None and not self.is_bound:
             for name in self.fields:
                 value = getattr(initial_history, name)
                 if name in questions:
-                    value = "yes" if value else "no"
+                    # A question added after that history was given stays blank.
+                    value = None if value is None else ("yes" if value else "no")
                 self.initial[name] = value
 
     def clean(self):

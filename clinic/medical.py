@@ -32,9 +32,13 @@ class OverTheCounterThinner(TextChoices):
     ST_JOHNS_WORT = "st_johns_wort", "St John's wort"
 
 
-# (field, question asked, who it concerns) for every yes/no question, in the
-# order the form asks them. The screening table in treatments/rules.py reads
-# the same field names.
+# The toxin-elsewhere question looks this far back; its date must fall inside.
+TOXIN_ELSEWHERE_MONTHS = 6
+
+# (field, question asked) for every yes/no question, in the order the form
+# asks them. Questions added after the first release are nullable in the
+# database: a history given before them has no answer, and none is invented.
+# The screening table in treatments/rules.py reads the same field names.
 YES_NO_QUESTIONS = [
     ("pregnant_or_breastfeeding", "Are you pregnant, trying to conceive, or breastfeeding?"),
     (
@@ -46,7 +50,17 @@ YES_NO_QUESTIONS = [
         "allergy_botulinum_toxin",
         "Have you ever reacted badly to Botox, Dysport or another botulinum toxin?",
     ),
+    (
+        "reaction_to_ha_filler",
+        "Have you ever reacted badly to a hyaluronic-acid filler such as Juvederm or "
+        "Restylane (for example lumps, swelling that lasted for weeks, or an allergy)?",
+    ),
     ("allergy_cows_milk_protein", "Are you allergic to cow's milk protein?"),
+    (
+        "allergy_human_albumin",
+        "Are you allergic to human albumin (a protein from donated blood that Botox "
+        "and Dysport contain)?",
+    ),
     (
         "allergy_lidocaine",
         "Are you allergic to lidocaine or other local anaesthetics (the kind dentists use)?",
@@ -55,6 +69,10 @@ YES_NO_QUESTIONS = [
         "allergy_gram_positive_bacteria",
         "Have you been told you are allergic to gram-positive bacterial proteins "
         "(a warning on some filler labels)?",
+    ),
+    (
+        "allergy_hyaluronidase_or_bee_venom",
+        "Are you allergic to hyaluronidase (the medicine that dissolves filler) or to bee stings?",
     ),
     (
         "anaphylaxis_history",
@@ -74,8 +92,27 @@ YES_NO_QUESTIONS = [
         "chemotherapy, transplant medicines)?",
     ),
     (
+        "autoimmune_disease",
+        "Do you have an autoimmune condition such as lupus, rheumatoid arthritis or scleroderma?",
+    ),
+    (
         "aminoglycoside_antibiotics",
         "Are you taking an aminoglycoside antibiotic (e.g. gentamicin, tobramycin, neomycin)?",
+    ),
+    ("keloid_scarring", "Do you get keloid scars (raised, thick scars that keep growing)?"),
+    (
+        "permanent_lip_filler_or_implant",
+        "Do you have permanent filler or an implant in your lips (e.g. silicone)?",
+    ),
+    (
+        "previous_vascular_complication",
+        "After a filler injection, have you ever had a blocked blood vessel (skin turning "
+        "pale, blue or dark, or an emergency injection to dissolve the filler)?",
+    ),
+    (
+        "toxin_elsewhere",
+        "Have you had Botox, Dysport or any anti-wrinkle injection at another clinic in "
+        f"the last {TOXIN_ELSEWHERE_MONTHS} months?",
     ),
 ]
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.db import AppendOnlyModel, AppendOnlyQuerySet
-from clinic.medical import YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
+from clinic.medical import YES_NO_FIELDS, YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
 from clinic.roles import Role
 from clinic.rules import history_expires_on, history_state
 
@@ -289,6 +290,20 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+def _added_question():
+    """A yes/no question asked since the first release: NULL in the histories
+    given before it (their answer is unknown, never assumed), required in every
+    new one."""
+    return models.BooleanField(null=True, error_messages={"blank": _("Answer yes or no.")})
+
+
+# `MedicalHistory.is_complete` as a condition, for pages that work out many
+# patients' history states in one query.
+HISTORY_COMPLETE = Q(**{f"{name}__isnull": False for name in YES_NO_FIELDS}) & ~Q(
+    toxin_elsewhere=True, toxin_elsewhere_date__isnull=True
+)
+
+
 class MedicalHistoryQuerySet(AppendOnlyQuerySet):
     def latest_for(self, patient):
         return self.filter(patient=patient).order_by("-submitted_at", "-pk").first()
@@ -332,6 +347,17 @@ class MedicalHistory(AppendOnlyModel):
     bleeding_disorder = models.BooleanField()
     immunosuppressed = models.BooleanField()
     aminoglycoside_antibiotics = models.BooleanField()
+    reaction_to_ha_filler = _added_question()
+    allergy_human_albumin = _added_question()
+    allergy_hyaluronidase_or_bee_venom = _added_question()
+    autoimmune_disease = _added_question()
+    keloid_scarring = _added_question()
+    permanent_lip_filler_or_implant = _added_question()
+    previous_vascular_complication = _added_question()
+    toxin_elsewhere = _added_question()
+    toxin_elsewhere_date = models.DateField(
+        _("date of the last anti-wrinkle injection at another clinic"), null=True, blank=True
+    )
     allergy_details = models.TextField(_("allergy details"), blank=True)
     dental_work_date = models.DateField(
         _("date of recent or planned dental treatment"),
@@ -381,13 +407,23 @@ class MedicalHistory(AppendOnlyModel):
             self.submitted_on, max_age_months=settings.MEDICAL_HISTORY_MAX_AGE_MONTHS
         )
 
+    @property
+    def is_complete(self):
+        """Every question answered, with the date of any toxin elsewhere. A
+        history given before a question was added is not (HISTORY_COMPLETE in SQL)."""
+        return all(getattr(self, name) is not None for name in YES_NO_FIELDS) and not (
+            self.toxin_elsewhere and self.toxin_elsewhere_date is None
+        )
+
     @staticmethod
     def state_of(history, *, today):
-        """missing / stale / current for a patient's latest history (or None)."""
+        """missing / stale / incomplete / current for a patient's latest
+        history (or None)."""
         return history_state(
             history.submitted_on if history else None,
             today=today,
             max_age_months=settings.MEDICAL_HISTORY_MAX_AGE_MONTHS,
+            complete=history.is_complete if history else True,
         )
 
     def anticoagulant_names(self):

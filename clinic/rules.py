@@ -24,19 +24,26 @@ def age_on(date_of_birth: date, on: date) -> int:
 class HistoryState(StrEnum):
     MISSING = "missing"
     STALE = "stale"
+    INCOMPLETE = "incomplete"
     CURRENT = "current"
 
 
-def history_state(submitted_on: date | None, *, today: date, max_age_months: int) -> HistoryState:
-    """A medical history must be re-confirmed once it is `max_age_months` old.
+def history_state(
+    submitted_on: date | None, *, today: date, max_age_months: int, complete: bool = True
+) -> HistoryState:
+    """A medical history must be re-confirmed once it is `max_age_months` old,
+    and updated when it lacks answers to questions added after it was given.
 
     Submitted on 26 May, with 6 months: current to 25 November inclusive,
-    stale from 26 November.
+    stale from 26 November. Missing comes first, then stale (re-confirming or
+    updating it is due anyway), then incomplete.
     """
     if submitted_on is None:
         return HistoryState.MISSING
     if today >= add_months(submitted_on, max_age_months):
         return HistoryState.STALE
+    if not complete:
+        return HistoryState.INCOMPLETE
     return HistoryState.CURRENT
 
 

@@ -16,10 +16,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from bookings import notifications
-from clinic.medical import YES_NO_FIELDS
+from clinic.medical import TOXIN_ELSEWHERE_MONTHS, YES_NO_FIELDS
 from clinic.models import MedicalHistory, Patient, User
 from clinic.roles import Role
-from clinic.rules import age_on
+from clinic.rules import add_months, age_on
 
 DUPLICATE_PATIENT = (
     "A patient named %(name)s, born %(born)s, is already registered. Open their record "
@@ -29,6 +29,21 @@ BORN_IN_FUTURE = "The date of birth is in the future. Check the year."
 TOO_OLD = "That date of birth makes the patient over 120. Check the year."
 NOTHING_TO_CONFIRM = (
     "There is no medical history to re-confirm yet. Fill in the questionnaire instead."
+)
+RECONFIRM_INCOMPLETE = (
+    "Questions have been added since this medical history was given (%(date)s), so it "
+    "cannot be re-confirmed unchanged: answer the new questions."
+)
+TOXIN_ELSEWHERE_DATE_REQUIRED = (
+    "You answered yes to an anti-wrinkle injection at another clinic: give its date "
+    "(roughly, if you are not sure)."
+)
+TOXIN_ELSEWHERE_DATE_FUTURE = (
+    "The date of the injection at another clinic is in the future. Give the day it was done."
+)
+TOXIN_ELSEWHERE_DATE_TOO_OLD = (
+    "That date is before %(earliest)s, more than %(months)s months ago. The question is "
+    "about the last %(months)s months: check the year, or answer no."
 )
 
 PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")
@@ -42,7 +57,7 @@ HISTORY_DETAIL_FIELDS = (
     "other_medicines",
     "notes",
 )
-HISTORY_FIELDS = (*YES_NO_FIELDS, *HISTORY_DETAIL_FIELDS)
+HISTORY_FIELDS = (*YES_NO_FIELDS, "toxin_elsewhere_date", *HISTORY_DETAIL_FIELDS)
 
 
 def _check_patient(patient, *, today):
@@ -87,6 +102,23 @@ def patient_update(*, patient, now=None, **fields):
     return _save_patient(patient, now)
 
 
+def _check_toxin_elsewhere(history, *, today):
+    if not history.toxin_elsewhere:
+        return
+    given = history.toxin_elsewhere_date
+    earliest = add_months(today, -TOXIN_ELSEWHERE_MONTHS)
+    if given is None:
+        raise ValidationError(TOXIN_ELSEWHERE_DATE_REQUIRED, code="toxin_elsewhere_date_required")
+    if given > today:
+        raise ValidationError(TOXIN_ELSEWHERE_DATE_FUTURE, code="toxin_elsewhere_date_future")
+    if given < earliest:
+        raise ValidationError(
+            TOXIN_ELSEWHERE_DATE_TOO_OLD,
+            code="toxin_elsewhere_date_too_old",
+            params={"earliest": earliest.strftime("%d %B %Y"), "months": TOXIN_ELSEWHERE_MONTHS},
+        )
+
+
 @transaction.atomic
 def medical_history_submit(*, patient, submitted_by, source, now=None, **answers):
     """Record a new version of the patient's medical history."""
@@ -99,7 +131,10 @@ def medical_history_submit(*, patient, submitted_by, source, now=None, **answers
     )
     if history.active_cold_sore:
         history.cold_sores = True  # a sore now means a history of them
+    if not history.toxin_elsewhere:
+        history.toxin_elsewhere_date = None  # a date means nothing without a yes
     history.full_clean()
+    _check_toxin_elsewhere(history, today=timezone.localdate(history.submitted_at))
     history.save()
     return history
 
@@ -110,6 +145,12 @@ def medical_history_reconfirm(*, patient, submitted_by, source, now=None):
     latest = MedicalHistory.objects.latest_for(patient)
     if latest is None:
         raise ValidationError(NOTHING_TO_CONFIRM, code="nothing_to_confirm")
+    if not latest.is_complete:
+        raise ValidationError(
+            RECONFIRM_INCOMPLETE,
+            code="reconfirm_incomplete",
+            params={"date": latest.submitted_on.strftime("%d %B %Y")},
+        )
     history = MedicalHistory(
         patient=patient,
         submitted_by=submitted_by,

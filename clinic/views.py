@@ -213,9 +213,17 @@ def history_reconfirm(request, pk):
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        if _needs_new_answers(exc):
+            return redirect("patients:history_new", pk=patient.pk)
     else:
         messages.success(request, "Re-confirmed: the same answers, dated today.")
     return redirect("patients:history", pk=patient.pk)
+
+
+def _needs_new_answers(exc):
+    """A re-confirmation refused because questions were added since: the
+    caller sends the user to the form, old answers filled in, new ones blank."""
+    return any(error.code == "reconfirm_incomplete" for error in exc.error_list)
 
 
 # The patient's own medical history (portal)

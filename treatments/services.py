@@ -318,6 +318,10 @@ RECORD_HISTORY_STALE = (
     "The medical history needed re-confirming from %(expired)s. Go through it with the "
     "patient and save or re-confirm it first."
 )
+RECORD_HISTORY_INCOMPLETE = (
+    "The medical history is missing answers to questions added since it was given "
+    "(%(date)s). Update it with the patient before starting the treatment record."
+)
 RECORD_CONTRAINDICATED = (
     "The medical history rules out %(procedure)s: %(reasons)s Do not treat; discuss the "
     "alternatives with the patient."
@@ -440,6 +444,12 @@ def treatment_start(*, appointment, by, now=None):
             RECORD_HISTORY_STALE,
             code="history_stale",
             params={"expired": screening.history.expires_on.strftime("%d %B %Y")},
+        )
+    if screening.history_state == HistoryState.INCOMPLETE:
+        raise ValidationError(
+            RECORD_HISTORY_INCOMPLETE,
+            code="history_incomplete",
+            params={"date": screening.history.submitted_on.strftime("%d %B %Y")},
         )
     if screening.is_contraindicated:
         raise ValidationError(

@@ -53,3 +53,15 @@ def test_the_age_limit_is_configurable():
     submitted = date(2026, 5, 26)
     assert history_state(submitted, today=date(2026, 8, 26), max_age_months=3) == "stale"
     assert history_state(submitted, today=date(2026, 8, 25), max_age_months=3) == "current"
+
+
+@pytest.mark.parametrize(
+    ("submitted", "today", "state"),
+    [
+        (None, date(2026, 11, 25), HistoryState.MISSING),
+        (date(2026, 5, 26), date(2026, 11, 25), HistoryState.INCOMPLETE),  # last current day
+        (date(2026, 5, 26), date(2026, 11, 26), HistoryState.STALE),  # stale comes first
+    ],
+)
+def test_an_incomplete_history_after_missing_and_stale(submitted, today, state):
+    assert history_state(submitted, today=today, max_age_months=6, complete=False) == state
