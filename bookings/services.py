@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,61 +24,51 @@ from django.utils.formats import date_format
 from bookings import notifications
 from bookings.availability import APPOINTMENT, TIME_OFF, Schedule
 from bookings.models import Appointment, AppointmentEvent
-from bookings.rules import Precare, Verdict, precare_check
-from clinic.models import Patient, Practitioner
-from clinic.rules import HistoryState
-from treatments.screening import PatientScreening, screen_patient
+from bookings.safety import procedure_facts, safety_case
+from clinic.models import MedicalHistory, Patient, Practitioner
+from clinic.refusals import Refusal, Refused
+from treatments.rules import Screening, screen
+from treatments.safety import engine
+from treatments.safety.engine import Case, Step, evaluate
 
-IN_PAST = "That time has already passed. Pick a time later than now."
-PROCEDURE_NOT_OFFERED = "%(procedure)s is no longer offered. Pick another procedure."
-PRACTITIONER_NOT_BOOKABLE = "%(practitioner)s is not taking bookings. Pick another practitioner."
-OUTSIDE_HOURS = (
+IN_PAST = Refusal("in_past", "That time has already passed. Pick a time later than now.")
+PROCEDURE_NOT_OFFERED = Refusal(
+    "procedure_not_offered", "%(procedure)s is no longer offered. Pick another procedure."
+)
+PRACTITIONER_NOT_BOOKABLE = Refusal(
+    "practitioner_not_bookable",
+    "%(practitioner)s is not taking bookings. Pick another practitioner.",
+)
+OUTSIDE_HOURS = Refusal(
+    "outside_hours",
     "%(practitioner)s is not working for the whole of %(start)s to %(end)s on %(day)s "
     "(the appointment and the room's buffer must fit in their hours and the clinic's). "
-    "Pick one of the free slots."
+    "Pick one of the free slots.",
 )
-PRACTITIONER_AWAY = (
-    "%(practitioner)s is away at that time. Pick another practitioner or another day."
+PRACTITIONER_AWAY = Refusal(
+    "practitioner_away",
+    "%(practitioner)s is away at that time. Pick another practitioner or another day.",
 )
-SLOT_TAKEN = (
+SLOT_TAKEN = Refusal(
+    "slot_taken",
     "%(practitioner)s is no longer free at %(start)s on %(day)s: another appointment "
-    "overlaps it (it may have just been booked). Pick another slot."
+    "overlaps it (it may have just been booked). Pick another slot.",
 )
-PATIENT_BUSY = (
+PATIENT_BUSY = Refusal(
+    "patient_busy",
     "%(patient)s already has an appointment that overlaps %(start)s on %(day)s. "
-    "Pick another time, or move that appointment first."
+    "Pick another time, or move that appointment first.",
 )
-CONTRAINDICATED = (
-    "%(patient)s's medical history rules out %(procedure)s on %(day)s. A practitioner "
-    "must review the history before this procedure can be booked."
+NOT_BOOKED = Refusal("wrong_status", "This appointment is %(status)s, so it cannot be %(action)s.")
+CANCEL_REASON_REQUIRED = Refusal(
+    "cancel_reason_required",
+    "Give a reason for cancelling, e.g. 'patient unwell'.",
+    field="reason",
 )
-PRECARE_TOO_LATE = (
-    "Too soon for %(procedure)s: the patient must have no alcohol and no blood thinners "
-    "for at least %(min_days)s full days before the visit. The earliest date that works is "
-    "%(earliest)s. Pick a date from then on, or record the patient's statement that they "
-    "have had none since %(stop)s."
+NOT_TODAY = Refusal("not_today", "Check-in is on the day of the appointment, %(day)s.")
+TOO_EARLY_FOR_NO_SHOW = Refusal(
+    "too_early", "The appointment starts at %(start)s. Mark a no-show only after that."
 )
-NOT_BOOKED = "This appointment is %(status)s, so it cannot be %(action)s."
-CANCEL_REASON_REQUIRED = "Give a reason for cancelling, e.g. 'patient unwell'."
-NOT_TODAY = "Check-in is on the day of the appointment, %(day)s."
-HISTORY_MISSING = (
-    "%(patient)s has no medical history on file. They must complete it (on the portal, or "
-    "with the practitioner) before check-in."
-)
-HISTORY_STALE = (
-    "%(patient)s's medical history needed re-confirming from %(expired)s. They must "
-    "re-confirm or update it before check-in."
-)
-HISTORY_INCOMPLETE = (
-    "%(patient)s's medical history is missing answers to questions added since it was "
-    "given (%(date)s). Update it with the patient before check-in."
-)
-PRECARE_NOT_KEPT = (
-    "Treatment cannot go ahead today: the patient did not keep the pre-care window. "
-    "Move the appointment to %(earliest)s or later, and ask them to have no alcohol or "
-    "blood thinners from today."
-)
-TOO_EARLY_FOR_NO_SHOW = "The appointment starts at %(start)s. Mark a no-show only after that."
 
 PRACTITIONER_OVERLAP = "bookings_appointment_no_practitioner_overlap"
 PATIENT_OVERLAP = "bookings_appointment_no_patient_overlap"
@@ -96,41 +85,72 @@ def _time(moment):
 @dataclass(frozen=True)
 class Assessment:
     """What booking `procedure` at `starts_at` means, before anything is saved:
-    the times, the pre-care window and the screening flags."""
+    the times and every verdict of the safety engine (flags included)."""
 
     starts_at: object
     ends_at: object
     blocked_until: object
-    precare: Precare
-    screening: PatientScreening
-    attested: bool
+    safety: engine.Assessment
+    screening: Screening | None  # None when there is no history to screen
+
+    @property
+    def precare(self):
+        return self.safety.precare
+
+    @property
+    def attested(self):
+        return "precare_attested" in self.safety.codes()
+
+    @property
+    def flags(self):
+        return self.safety.flags
+
+    @property
+    def history_state(self):
+        return self.safety.case.patient.history_state
 
     @property
     def precare_flag(self):
         if self.attested:
             return Appointment.PrecareFlag.ATTESTED
-        if self.precare.verdict == Verdict.SHORT:
+        if "precare_short" in self.safety.codes():
             return Appointment.PrecareFlag.SHORT
         return Appointment.PrecareFlag.NONE
 
     @property
     def on_anticoagulants(self):
-        history = self.screening.history
+        history = self.safety.case.patient.history
         return bool(history and history.anticoagulant_names())
 
 
-def assess(
-    *, patient, practitioner, procedure, starts_at, attestation="", now=None, ignore=None
-) -> Assessment:
-    """Check a proposed booking against every rule; raise ValidationError for
-    the first it breaks. Rules about the patient and the date come first
-    (screening, the pre-care window), then the time (hours, time off, other
-    appointments), so the front desk hears first what no other time would fix.
+def _screen(history, *, patient, procedure, day):
+    if history is None:
+        return None
+    return screen(
+        answers=history, agents=procedure.agents, on=day, date_of_birth=patient.date_of_birth
+    )
 
-    Used by the booking page to show the pre-care dates and flags before the
-    user confirms, and by the services below."""
+
+def assess(
+    *,
+    patient,
+    practitioner,
+    procedure,
+    starts_at,
+    attestation="",
+    now=None,
+    ignore=None,
+    step=Step.BOOK,
+    hours_left=None,
+) -> Assessment:
+    """Check a proposed booking against every rule. The safety engine's
+    refusals come first, all at once (`Refused`, with the earliest date that
+    clears them), then the time (hours, time off, other appointments), so the
+    front desk hears first what no other time would fix.
+
+    Used by the booking page to show every verdict before the user confirms,
+    and by the services below."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     day = timezone.localdate(starts_at)
     timing = procedure.timing
     ends_at = starts_at + timedelta(minutes=timing.chair_minutes)
@@ -138,62 +158,41 @@ def assess(
     when = {"start": _time(starts_at), "end": _time(blocked_until), "day": _day(day)}
 
     if starts_at <= now:
-        raise ValidationError(IN_PAST, code="in_past")
+        raise IN_PAST.error()
     if not procedure.is_active:
-        raise ValidationError(
-            PROCEDURE_NOT_OFFERED, code="procedure_not_offered", params={"procedure": procedure}
-        )
+        raise PROCEDURE_NOT_OFFERED.error(procedure=procedure)
     if not (practitioner.is_active and practitioner.user.is_active):
-        raise ValidationError(
-            PRACTITIONER_NOT_BOOKABLE,
-            code="practitioner_not_bookable",
-            params={"practitioner": practitioner},
-        )
+        raise PRACTITIONER_NOT_BOOKABLE.error(practitioner=practitioner)
 
-    screening = screen_patient(patient=patient, procedure=procedure, on=day, today=today)
-    if screening.is_contraindicated:
-        raise ValidationError(
-            CONTRAINDICATED,
-            code="contraindicated",
-            params={"patient": patient, "procedure": procedure, "day": _day(day)},
+    history = MedicalHistory.objects.latest_for(patient)
+    safety = evaluate(
+        safety_case(
+            patient=patient,
+            procedure=procedure,
+            day=day,
+            step=step,
+            now=now,
+            exclude=ignore,
+            history=history,
+            attested=bool(attestation.strip()),
+            hours_left=hours_left,
         )
-
-    precare = precare_check(
-        appointment_date=day,
-        booking_date=today,
-        min_days=timing.precare_min_days,
-        recommended_days=timing.precare_recommended_days,
     )
-    attested = not precare.accepted and bool(attestation.strip())
-    if not precare.accepted and not attested:
-        raise ValidationError(
-            PRECARE_TOO_LATE,
-            code="precare_too_late",
-            params={
-                "procedure": procedure,
-                "min_days": timing.precare_min_days,
-                "earliest": _day(precare.earliest_date),
-                "stop": _day(precare.stop_date),
-                "earliest_date": precare.earliest_date,
-            },
-        )
+    if safety.refused:
+        raise Refused(safety.refusals)
+
     schedule = Schedule.load(
         first_day=day, last_day=day, practitioners=[practitioner], ignore=ignore
     )
     if not schedule.within_working_time(practitioner.pk, starts_at, blocked_until):
-        raise ValidationError(
-            OUTSIDE_HOURS, code="outside_hours", params={"practitioner": practitioner, **when}
-        )
+        raise OUTSIDE_HOURS.error(practitioner=practitioner, **when)
     if schedule.conflicts(practitioner.pk, starts_at, blocked_until, TIME_OFF):
-        raise ValidationError(
-            PRACTITIONER_AWAY, code="practitioner_away", params={"practitioner": practitioner}
-        )
+        raise PRACTITIONER_AWAY.error(practitioner=practitioner)
     if schedule.conflicts(practitioner.pk, starts_at, blocked_until, APPOINTMENT):
-        raise ValidationError(
-            SLOT_TAKEN, code="slot_taken", params={"practitioner": practitioner, **when}
-        )
+        raise SLOT_TAKEN.error(practitioner=practitioner, **when)
 
-    return Assessment(starts_at, ends_at, blocked_until, precare, screening, attested)
+    screening = _screen(history, patient=patient, procedure=procedure, day=day)
+    return Assessment(starts_at, ends_at, blocked_until, safety, screening)
 
 
 def _lock(*, practitioners, patient):
@@ -209,9 +208,7 @@ def _check_patient_free(*, patient, assessment, ignore=None):
     if ignore is not None:
         clashes = clashes.exclude(pk=ignore.pk)
     if clashes.overlapping(assessment.starts_at, assessment.blocked_until).exists():
-        raise ValidationError(
-            PATIENT_BUSY, code="patient_busy", params=_who_when(patient, assessment)
-        )
+        raise PATIENT_BUSY.error(**_who_when(patient, assessment))
 
 
 def _who_when(patient, assessment):
@@ -236,11 +233,7 @@ def _apply(appointment, assessment, *, attestation, by, now):
         appointment.attestation = ""
         appointment.attestation_recorded_by = None
         appointment.attestation_recorded_at = None
-    screening = assessment.screening
-    appointment.history_state = screening.history_state
-    appointment.screening_outcome = screening.screening.outcome if screening.screening else ""
-    appointment.screening_codes = screening.screening.codes if screening.screening else []
-    appointment.on_anticoagulants = assessment.on_anticoagulants
+    _record_screening(appointment, assessment.safety, assessment.screening)
 
 
 DEADLOCK = "40P01"
@@ -257,22 +250,16 @@ def _save_guarded(appointment, *, patient, practitioner, assessment):
     except OperationalError as exc:
         if getattr(exc.__cause__, "pgcode", None) != DEADLOCK:
             raise
-        raise ValidationError(
-            SLOT_TAKEN,
-            code="slot_taken",
-            params={"practitioner": practitioner, **_who_when(patient, assessment)},
+        raise SLOT_TAKEN.error(
+            practitioner=practitioner, **_who_when(patient, assessment)
         ) from None
     except IntegrityError as exc:
         if PRACTITIONER_OVERLAP in str(exc):
-            raise ValidationError(
-                SLOT_TAKEN,
-                code="slot_taken",
-                params={"practitioner": practitioner, **_who_when(patient, assessment)},
+            raise SLOT_TAKEN.error(
+                practitioner=practitioner, **_who_when(patient, assessment)
             ) from None
         if PATIENT_OVERLAP in str(exc):
-            raise ValidationError(
-                PATIENT_BUSY, code="patient_busy", params=_who_when(patient, assessment)
-            ) from None
+            raise PATIENT_BUSY.error(**_who_when(patient, assessment)) from None
         raise
 
 
@@ -331,20 +318,30 @@ def appointment_book(
 def _locked_appointment(appointment, *, allowed, action):
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status not in allowed:
-        raise ValidationError(
-            NOT_BOOKED,
-            code="wrong_status",
-            params={"status": locked.get_status_display().lower(), "action": action},
-        )
+        raise NOT_BOOKED.error(status=locked.get_status_display().lower(), action=action)
     return locked
 
 
-@transaction.atomic
 def appointment_reschedule(
     *, appointment, starts_at, by, practitioner=None, attestation="", now=None
 ) -> Appointment:
     """Move a booked appointment, under the same rules as a new booking: the
     pre-care window is worked out again from today."""
+    return _reschedule(
+        appointment=appointment,
+        starts_at=starts_at,
+        by=by,
+        practitioner=practitioner,
+        attestation=attestation,
+        now=now,
+        step=Step.MOVE,
+    )
+
+
+@transaction.atomic
+def _reschedule(
+    *, appointment, starts_at, by, step, practitioner=None, attestation="", now=None
+) -> Appointment:
     now = now or timezone.now()
     current = Appointment.objects.select_related("practitioner", "patient").get(pk=appointment.pk)
     practitioner = practitioner or current.practitioner
@@ -364,6 +361,8 @@ def appointment_reschedule(
         attestation=attestation,
         now=now,
         ignore=appointment,
+        step=step,
+        hours_left=_hours_left(appointment, now) if step == Step.PATIENT_MOVE else None,
     )
     _check_patient_free(patient=current.patient, assessment=assessment, ignore=appointment)
     appointment.practitioner = practitioner
@@ -395,7 +394,7 @@ def appointment_reschedule(
 def appointment_cancel(*, appointment, by, reason, now=None) -> Appointment:
     now = now or timezone.now()
     if not (reason or "").strip():
-        raise ValidationError(CANCEL_REASON_REQUIRED, code="reason_required")
+        raise CANCEL_REASON_REQUIRED.error()
     appointment = _locked_appointment(
         appointment,
         allowed=[Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN],
@@ -422,11 +421,23 @@ def appointment_cancel(*, appointment, by, reason, now=None) -> Appointment:
     return appointment
 
 
+def _record_screening(appointment, safety, screening):
+    """Keep on the appointment what the calendar and the practitioner see:
+    the history's state, the screening outcome and flags."""
+    history = safety.case.patient.history
+    appointment.history_state = safety.case.patient.history_state
+    appointment.screening_outcome = screening.outcome if screening else ""
+    appointment.screening_codes = screening.codes if screening else []
+    appointment.on_anticoagulants = bool(history and history.anticoagulant_names())
+
+
 @transaction.atomic
-def appointment_check_in(*, appointment, by, kept_window: bool, now=None) -> Appointment:
-    """The patient has arrived. The history must be on file and current,
-    screening runs again for today, and the patient confirms they kept the
-    pre-care window; "no" blocks treatment and names the earliest new date."""
+def appointment_check_in(*, appointment, by, now=None) -> Appointment:
+    """The patient has arrived (the front desk's marker). The engine runs for
+    today: age, the toxin gap and the medical history's contraindications
+    refuse; a missing or out-of-date history is flagged (it must be done
+    before the treatment starts). The pre-care window is confirmed later, by
+    the treating practitioner, in the same-day check."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     appointment = _locked_appointment(
@@ -434,48 +445,32 @@ def appointment_check_in(*, appointment, by, kept_window: bool, now=None) -> App
     )
     patient = appointment.patient
     if appointment.local_date != today:
-        raise ValidationError(
-            NOT_TODAY, code="not_today", params={"day": _day(appointment.local_date)}
+        raise NOT_TODAY.error(day=_day(appointment.local_date))
+    history = MedicalHistory.objects.latest_for(patient)
+    safety = evaluate(
+        safety_case(
+            patient=patient,
+            procedure=appointment.procedure,
+            day=today,
+            step=Step.CHECK_IN,
+            now=now,
+            exclude=appointment,
+            history=history,
         )
-    screening = screen_patient(
-        patient=patient, procedure=appointment.procedure, on=today, today=today
     )
-    if screening.history_state == HistoryState.MISSING:
-        raise ValidationError(HISTORY_MISSING, code="history_missing", params={"patient": patient})
-    if screening.history_state == HistoryState.STALE:
-        raise ValidationError(
-            HISTORY_STALE,
-            code="history_stale",
-            params={"patient": patient, "expired": _day(screening.history.expires_on)},
-        )
-    if screening.history_state == HistoryState.INCOMPLETE:
-        raise ValidationError(
-            HISTORY_INCOMPLETE,
-            code="history_incomplete",
-            params={"patient": patient, "date": _day(screening.history.submitted_on)},
-        )
-    if screening.is_contraindicated:
-        raise ValidationError(
-            CONTRAINDICATED,
-            code="contraindicated",
-            params={"patient": patient, "procedure": appointment.procedure, "day": _day(today)},
-        )
-    if not kept_window:
-        earliest = today + timedelta(days=appointment.procedure.timing.precare_min_days)
-        raise ValidationError(
-            PRECARE_NOT_KEPT,
-            code="precare_not_kept",
-            params={"earliest": _day(earliest), "earliest_date": earliest},
-        )
+    if safety.refused:
+        raise Refused(safety.refusals)
     appointment.status = Appointment.Status.CHECKED_IN
-    appointment.precare_confirmed_at = now
-    appointment.precare_confirmed_by = by
-    appointment.history_state = screening.history_state
-    appointment.screening_outcome = screening.screening.outcome
-    appointment.screening_codes = screening.screening.codes
-    appointment.on_anticoagulants = bool(screening.history.anticoagulant_names())
+    screening = _screen(history, patient=patient, procedure=appointment.procedure, day=today)
+    _record_screening(appointment, safety, screening)
     appointment.save()
-    _record(appointment, AppointmentEvent.Kind.CHECKED_IN, by=by, now=now, kept_window=True)
+    _record(
+        appointment,
+        AppointmentEvent.Kind.CHECKED_IN,
+        by=by,
+        now=now,
+        flags=[f.code for f in safety.flags],
+    )
     return appointment
 
 
@@ -486,11 +481,7 @@ def appointment_mark_no_show(*, appointment, by, now=None) -> Appointment:
         appointment, allowed=[Appointment.Status.BOOKED], action="marked a no-show"
     )
     if now < appointment.starts_at:
-        raise ValidationError(
-            TOO_EARLY_FOR_NO_SHOW,
-            code="too_early",
-            params={"start": _time(appointment.starts_at)},
-        )
+        raise TOO_EARLY_FOR_NO_SHOW.error(start=_time(appointment.starts_at))
     appointment.status = Appointment.Status.NO_SHOW
     appointment.save(update_fields=["status", "updated_at"])
     _record(appointment, AppointmentEvent.Kind.NO_SHOW, by=by, now=now)
@@ -512,26 +503,34 @@ def appointment_complete(*, appointment, by, now=None) -> Appointment:
 
 # The patient, on the portal
 
-TOO_LATE_TO_CHANGE = (
-    "Your appointment is less than %(hours)s hours away, so it can no longer be changed "
-    "online. Please call us on %(phone)s."
-)
+
+def _hours_left(appointment, now):
+    return (appointment.starts_at - now).total_seconds() / 3600
 
 
-def _check_notice(appointment, now):
-    hours = settings.CANCELLATION_NOTICE_HOURS
-    if appointment.starts_at - now < timedelta(hours=hours):
-        raise ValidationError(
-            TOO_LATE_TO_CHANGE,
-            code="too_late_to_change",
-            params={"hours": hours, "phone": settings.CLINIC_PHONE},
-        )
-
-
+@transaction.atomic
 def patient_cancel(*, appointment, by, reason="", now=None):
-    """A patient cancels their own appointment, within the notice period."""
+    """A patient cancels their own appointment, within the notice period
+    (the engine's online policy)."""
     now = now or timezone.now()
-    _check_notice(appointment, now)
+    current = Appointment.objects.select_related("patient", "procedure").get(pk=appointment.pk)
+    patient = current.patient
+    safety = evaluate(
+        Case(
+            step=Step.PATIENT_CANCEL,
+            today=timezone.localdate(now),
+            day=current.local_date,
+            procedure=procedure_facts(current.procedure),
+            patient=engine.PatientFacts(
+                name=patient.full_name, date_of_birth=patient.date_of_birth
+            ),
+            hours_left=_hours_left(current, now),
+            notice_hours=settings.CANCELLATION_NOTICE_HOURS,
+            phone=settings.CLINIC_PHONE,
+        )
+    )
+    if safety.refused:
+        raise Refused(safety.refusals)
     text = reason.strip() or "no reason given"
     return appointment_cancel(
         appointment=appointment, by=by, reason=f"Cancelled by the patient online: {text}", now=now
@@ -539,11 +538,16 @@ def patient_cancel(*, appointment, by, reason="", now=None):
 
 
 def patient_move(*, appointment, by, starts_at, practitioner=None, now=None):
-    """A patient moves their own appointment, within the notice period, under
-    every booking rule; they cannot record a statement to book inside the
-    pre-care window (only staff can, after talking to them)."""
+    """A patient moves their own appointment, under every booking rule plus
+    the online policy: within the notice period, and only to a time that
+    gives the recommended pre-care window (no statement can be recorded
+    online: that needs a conversation with the front desk)."""
     now = now or timezone.now()
-    _check_notice(appointment, now)
-    return appointment_reschedule(
-        appointment=appointment, starts_at=starts_at, by=by, practitioner=practitioner, now=now
+    return _reschedule(
+        appointment=appointment,
+        starts_at=starts_at,
+        by=by,
+        practitioner=practitioner,
+        now=now,
+        step=Step.PATIENT_MOVE,
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.db import AppendOnlyModel, AppendOnlyQuerySet, RecordIsFinal
+from clinic.medical import OverTheCounterThinner
 from clinic.models import User
 from treatments.rules import Agent
 from treatments.sites import BY_CODE as SITE_BY_CODE
@@ -117,6 +118,41 @@ class Procedure(models.Model):
         blank=True,
         help_text=_("E.g. 90 for toxin (Botox label)."),
     )
+    dose_typical = models.DecimalField(
+        _("typical dose a session"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Single procedures: toxin in Botox-equivalent units, filler in mL, added up over "
+            "every product used in one session. Above this, the record shows a warning."
+        ),
+    )
+    dose_maximum = models.DecimalField(
+        _("maximum dose a session"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Above this, the practitioner must give a clinical reason to sign."),
+    )
+    dose_line_ceiling = models.DecimalField(
+        _("ceiling for one injection"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("A line above this is refused, whatever the reason: it catches typing errors."),
+    )
+    dose_session_ceiling = models.DecimalField(
+        _("ceiling for a session"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("A session above this is refused, whatever the reason."),
+    )
     is_active = models.BooleanField(_("offered"), default=True)
 
     objects = ProcedureQuerySet.as_manager()
@@ -131,6 +167,26 @@ class Procedure(models.Model):
                 name="treatments_procedure_precare_order",
                 violation_error_message=_(
                     "The recommended pre-care window cannot be shorter than the minimum."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(dose_typical__isnull=True)
+                    | Q(dose_maximum__isnull=True)
+                    | Q(dose_line_ceiling__isnull=True)
+                    | Q(dose_session_ceiling__isnull=True)
+                )
+                | (
+                    Q(dose_typical__gt=0)
+                    & Q(dose_maximum__gte=F("dose_typical"))
+                    & Q(dose_session_ceiling__gte=F("dose_maximum"))
+                    & Q(dose_line_ceiling__gt=0)
+                    & Q(dose_line_ceiling__lte=F("dose_session_ceiling"))
+                ),
+                name="treatments_procedure_dose_order",
+                violation_error_message=_(
+                    "Doses must run typical <= maximum <= session ceiling, with the ceiling for "
+                    "one injection above zero and at most the session ceiling."
                 ),
             ),
             models.CheckConstraint(
@@ -162,6 +218,15 @@ class Procedure(models.Model):
                     _("A single procedure needs: %(fields)s.")
                     % {"fields": ", ".join(str(m) for m in missing)}
                 )
+
+    @property
+    def dose_limits_set(self):
+        return None not in (
+            self.dose_typical,
+            self.dose_maximum,
+            self.dose_line_ceiling,
+            self.dose_session_ceiling,
+        )
 
     @property
     def is_combined(self):
@@ -202,6 +267,37 @@ class Procedure(models.Model):
                     seen.add(line)
                     lines.append(line)
         return lines
+
+
+class SubstanceWindow(models.Model):
+    """A longer pre-care window for patients who take one blood thinner, e.g.
+    7 days for ibuprofen and other NSAIDs. A patient's window is the longest
+    of the procedure's and those of every thinner their history lists."""
+
+    substance = models.CharField(
+        _("blood thinner"), max_length=20, choices=OverTheCounterThinner, unique=True
+    )
+    min_days = models.PositiveSmallIntegerField(
+        _("minimum (days)"), validators=[MinValueValidator(1)]
+    )
+    recommended_days = models.PositiveSmallIntegerField(
+        _("recommended (days)"), validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        ordering = ["substance"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recommended_days__gte=F("min_days")),
+                name="treatments_substancewindow_order",
+                violation_error_message=_(
+                    "The recommended window cannot be shorter than the minimum."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_substance_display()}: {self.min_days}-{self.recommended_days} days"
 
 
 class Product(models.Model):
@@ -505,6 +601,49 @@ class ConsentSignature(AppendOnlyModel):
         )
 
 
+class SameDayCheck(AppendOnlyModel):
+    """Today's safety answers, asked by the treating practitioner before the
+    treatment record opens. Never changed: asking again is a new row; the
+    record keeps the check it relied on."""
+
+    appointment = models.ForeignKey(
+        "bookings.Appointment", on_delete=models.PROTECT, related_name="same_day_checks"
+    )
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    asked_on = models.DateField(help_text=_("The clinic's local date the answers are for."))
+    window_kept = models.BooleanField(_("kept the pre-care window"))
+    window_from = models.DateField(_("asked about the days since"))
+    pregnant_or_breastfeeding = models.BooleanField(_("pregnant or breastfeeding now"))
+    active_cold_sore = models.BooleanField(_("active cold sore"))
+    infection_at_site = models.BooleanField(_("infection or inflammation at the lips"))
+    antibiotics_now = models.BooleanField(_("taking antibiotics now"))
+    dental_work_recent = models.BooleanField(_("dental work in the last 2 weeks"))
+    illness_or_vaccination_recent = models.BooleanField(
+        _("illness or vaccination in the last 2 weeks")
+    )
+    toxin_elsewhere_on = models.DateField(
+        _("toxin elsewhere since the last visit, on"), null=True, blank=True
+    )
+    outcome = models.CharField(max_length=8)  # the engine's worst outcome: clear/flag/refuse
+    codes = models.JSONField(default=list, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-asked_at", "-pk"]
+        indexes = [
+            models.Index(fields=["appointment", "-asked_at"], name="treatments_sameday_appt"),
+        ]
+
+    def __str__(self):
+        return f"Same-day check for appointment {self.appointment_id} ({self.asked_on})"
+
+    @property
+    def blocks(self):
+        return self.outcome == "refuse"
+
+
 class TreatmentRecordQuerySet(models.QuerySet):
     def visible_to(self, user):
         if not user.is_authenticated:
@@ -563,6 +702,14 @@ class TreatmentRecord(models.Model):
     )
     consents = models.ManyToManyField(ConsentSignature, related_name="+", blank=True)
     precare_kept = models.BooleanField(_("pre-care window kept"), default=False)
+    same_day_check = models.ForeignKey(
+        SameDayCheck,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Today's safety answers the treatment relied on."),
+    )
     supervising_prescriber = models.CharField(
         _("supervising prescriber"),
         max_length=120,
@@ -638,6 +785,9 @@ class TreatmentRecord(models.Model):
             str(self.rebook_date),
             ",".join(str(pk) for pk in sorted(self.consents.values_list("pk", flat=True))),
         ]
+        # Records signed before same-day checks existed keep their hash.
+        if self.same_day_check_id:
+            fields.append(f"same-day check {self.same_day_check_id}")
         return "\n".join(fields + lines)
 
     def verify(self):

@@ -1,0 +1,142 @@
+"""What the safety engine knows, read from the database (treatments.safety.engine
+is pure; this is its one reader at the bookings layer).
+
+`patient_facts` costs at most three queries: the latest history (unless
+given), the patient's appointments (past treatments and other bookings, with
+their procedures' agents), and the clinic's longer windows for the blood
+thinners the patient takes (only when they take any).
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
+
+from bookings.models import Appointment
+from clinic.models import MedicalHistory
+from treatments.models import SubstanceWindow
+from treatments.rules import Agent
+from treatments.safety.engine import (
+    Case,
+    DoseLimits,
+    OtherAppointment,
+    Part,
+    PastTreatment,
+    PatientFacts,
+    ProcedureFacts,
+)
+
+_UNLOADED = object()
+
+
+def procedure_facts(procedure) -> ProcedureFacts:
+    timing = procedure.timing
+    return ProcedureFacts(
+        name=procedure.name,
+        parts=tuple(
+            Part(
+                name=part.name,
+                agent=part.agent,
+                min_days_between=part.min_days_between,
+                doses=DoseLimits(
+                    part.dose_typical,
+                    part.dose_maximum,
+                    part.dose_line_ceiling,
+                    part.dose_session_ceiling,
+                )
+                if part.dose_limits_set
+                else None,
+            )
+            for part in procedure.parts()
+        ),
+        precare_min_days=timing.precare_min_days,
+        precare_recommended_days=timing.precare_recommended_days,
+    )
+
+
+def _appointments(patient, exclude):
+    """(past treatments, other active bookings) of the patient, in one query:
+    a combined procedure's agents come from its parts (a row each)."""
+    rows = (
+        Appointment.objects.filter(
+            patient=patient,
+            status__in=[
+                Appointment.Status.COMPLETED,
+                Appointment.Status.BOOKED,
+                Appointment.Status.CHECKED_IN,
+            ],
+        )
+        .exclude(pk=getattr(exclude, "pk", None))
+        .values_list(
+            "pk",
+            "starts_at",
+            "status",
+            "procedure__name",
+            "procedure__agent",
+            "procedure__components__agent",
+        )
+    )
+    found = {}
+    for pk, starts_at, status, name, agent, part_agent in rows:
+        entry = found.setdefault(pk, [timezone.localdate(starts_at), status, name, set()])
+        entry[3].update(a for a in (agent, part_agent) if a)
+    past, booked = [], []
+    for day, status, name, agents in found.values():
+        if status == Appointment.Status.COMPLETED:
+            past.append(PastTreatment(day, frozenset(agents)))
+        else:
+            booked.append(OtherAppointment(day, name, frozenset(agents)))
+    return past, booked
+
+
+def _stated_elsewhere(history):
+    day = getattr(history, "toxin_elsewhere_date", None)
+    if history is not None and getattr(history, "toxin_elsewhere", False) and day:
+        return [PastTreatment(day, frozenset({Agent.TOXIN}), elsewhere=True)]
+    return []
+
+
+def patient_facts(
+    patient, *, today: date, history=_UNLOADED, exclude=None, load_windows=True
+) -> PatientFacts:
+    """Everything the engine needs to know about `patient`; `exclude` is the
+    appointment being moved or treated (not "another" appointment)."""
+    if history is _UNLOADED:
+        history = MedicalHistory.objects.latest_for(patient)
+    past, booked = _appointments(patient, exclude)
+    thinners = list(getattr(history, "otc_blood_thinners", None) or [])
+    windows = ()
+    if thinners and load_windows:
+        windows = tuple(
+            SubstanceWindow.objects.filter(substance__in=thinners).values_list(
+                "substance", "min_days", "recommended_days"
+            )
+        )
+    return PatientFacts(
+        name=patient.full_name,
+        date_of_birth=patient.date_of_birth,
+        history=history,
+        history_state=MedicalHistory.state_of(history, today=today),
+        history_expires_on=history.expires_on if history else None,
+        past=tuple(past + _stated_elsewhere(history)),
+        booked=tuple(booked),
+        substance_windows=windows,
+    )
+
+
+def safety_case(
+    *, patient, procedure, day, step, now, exclude=None, history=_UNLOADED, **extra
+) -> Case:
+    """The engine's case for `patient` and `procedure` on local `day`; pass
+    `history` (the latest, or None) when it is already loaded."""
+    today = timezone.localdate(now)
+    return Case(
+        step=step,
+        today=today,
+        day=day,
+        procedure=procedure_facts(procedure),
+        patient=patient_facts(patient, today=today, history=history, exclude=exclude),
+        notice_hours=settings.CANCELLATION_NOTICE_HOURS,
+        phone=settings.CLINIC_PHONE,
+        **extra,
+    )

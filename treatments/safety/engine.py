@@ -1,0 +1,769 @@
+"""The safety engine: every clinical rule, in one pure function.
+
+`evaluate(case)` takes what is known about a patient and a proposal (a
+procedure on a local date, at one step of the clinic's day) and returns every
+verdict at once: the rule, the outcome (clear, flag for the practitioner,
+refuse), a coded message that says what to do, and the earliest date that
+would clear it. No database, no clock: `today` and the hours before the
+visit are in the case. Services build the case (treatments.safety.facts and
+the services themselves) and raise the refusals; pages show the verdicts
+before anything is saved.
+
+`APPLIES` is the rules x steps matrix: which rule is checked at which step.
+tests/treatments/test_safety_matrix.py holds the same table, cell by cell,
+and fails when a rule or a step is added without its row.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from clinic.refusals import Refusal
+from clinic.rules import HistoryState, add_months, age_on
+from treatments.rules import (
+    FILLER_PER_LIP_WARNING,
+    MINIMUM_AGE,
+    Agent,
+    screen,
+)
+from treatments.rules import Outcome as Screened
+from treatments.safety.precare import Verdict as Window
+from treatments.safety.precare import precare_check
+
+
+class Step(StrEnum):
+    """The entry points where the rules are enforced, in the day's order."""
+
+    BOOK = "book"  # staff book an appointment
+    MOVE = "move"  # staff move one
+    PATIENT_MOVE = "patient_move"  # the patient moves their own, online
+    PATIENT_CANCEL = "patient_cancel"  # the patient cancels their own, online
+    CHECK_IN = "check_in"  # the front desk marks the arrival
+    TREATMENT_START = "treatment_start"  # the practitioner opens the record
+    LINE_ADD = "line_add"  # an injection is charted
+    SIGN = "sign"  # the record is signed
+    FOLLOW_UP = "follow_up"  # review and rebook dates are set
+
+
+PATIENT_STEPS = frozenset({Step.PATIENT_MOVE, Step.PATIENT_CANCEL})
+BOOKING_STEPS = frozenset({Step.BOOK, Step.MOVE, Step.PATIENT_MOVE})
+# Steps taken by the practitioner, who may read the clinical reasons.
+CLINICAL_STEPS = frozenset({Step.TREATMENT_START, Step.LINE_ADD, Step.SIGN, Step.FOLLOW_UP})
+
+
+class Rule(StrEnum):
+    AGE = "age"
+    TOXIN_GAP = "toxin_gap"
+    HISTORY = "history"
+    SCREENING = "screening"
+    PRECARE = "precare"
+    ONLINE_POLICY = "online_policy"
+    SAME_DAY = "same_day"
+    DOSES = "doses"
+    REBOOK_GAP = "rebook_gap"
+
+
+class Outcome(StrEnum):
+    CLEAR = "clear"
+    FLAG = "flag"  # allowed; the practitioner reviews
+    REFUSE = "refuse"
+
+
+# Refusals and flags, each a code paired with its message.
+
+UNDER_AGE = Refusal(
+    "under_age",
+    "%(patient)s is %(age)s on %(day)s: cosmetic injections are for adults only. The "
+    "earliest date is their 18th birthday, %(earliest)s.",
+)
+TOXIN_TOO_SOON = Refusal(
+    "toxin_too_soon",
+    "Too soon for %(part)s: toxin treatments must be at least %(gap)s days apart, and the "
+    "last one was on %(last)s (%(where)s). The earliest date is %(earliest)s.",
+)
+TOXIN_BOOKED_NEARBY = Refusal(
+    "toxin_booked_nearby",
+    "%(patient)s already has %(other)s booked on %(other_day)s: toxin treatments must be at "
+    "least %(gap)s days apart, so only one of them can go ahead. Cancel or move one.",
+)
+REBOOK_TOO_SOON = Refusal(
+    "rebook_too_soon",
+    "A rebook date for %(part)s must be at least %(gap)s days after this treatment: "
+    "%(earliest)s or later.",
+    field="rebook_date",
+)
+HISTORY_MISSING = Refusal(
+    "history_missing",
+    "%(patient)s has no medical history on file. Go through the questionnaire with them "
+    "(Patients > Medical history) before treatment.",
+)
+HISTORY_STALE = Refusal(
+    "history_stale",
+    "%(patient)s's medical history needed re-confirming from %(expired)s. Go through it "
+    "with them and save or re-confirm it before treatment.",
+)
+HISTORY_INCOMPLETE = Refusal(
+    "history_incomplete",
+    "%(patient)s's medical history is missing answers to questions added since it was "
+    "given. Update it with them (the new questions are blank) before treatment.",
+)
+HISTORY_NEEDED = Refusal(
+    "history_needed",
+    "The medical history is %(state)s: the patient must complete it before the treatment "
+    "can start.",
+)
+CONTRAINDICATED = Refusal(
+    "contraindicated",
+    "%(patient)s's medical history rules out %(procedure)s on %(day)s. A practitioner must "
+    "review the history before this procedure can go ahead.",
+)
+RULED_OUT = Refusal(
+    "ruled_out",
+    "The medical history rules out %(procedure)s: %(reasons)s Do not treat; discuss the "
+    "alternatives with the patient.",
+)
+REVIEW = Refusal(
+    "screening_review",
+    "Screening flags this for the practitioner's review before treatment.",
+)
+CAUTION = Refusal("screening_caution", "For you to weigh before treating: %(reasons)s")
+PRODUCT_CONTRAINDICATED = Refusal(
+    "product_contraindicated",
+    "The patient is allergic to cow's milk protein: %(product)s must not be used. Use a toxin "
+    "without it (Botox, Vistabel or Bocouture).",
+    field="lot",
+)
+PRECARE_TOO_LATE = Refusal(
+    "precare_too_late",
+    "Too soon for %(procedure)s: the patient must have no alcohol and no blood thinners for "
+    "at least %(min_days)s full days before the visit. The earliest date that works is "
+    "%(earliest)s. Pick a date from then on, or record the patient's statement that they "
+    "have had none since %(stop)s.",
+)
+PRECARE_SHORT = Refusal(
+    "precare_short",
+    "Only the minimum pre-care window is left: the patient must stop alcohol and blood "
+    "thinners today.",
+)
+PRECARE_ATTESTED = Refusal(
+    "precare_attested",
+    "Inside the pre-care window on the patient's statement that they have had no alcohol or "
+    "blood thinners since %(stop)s.",
+)
+PATIENT_WINDOW = Refusal(
+    "patient_window",
+    "Online, appointments need the full %(recommended_days)s days without alcohol and blood "
+    "thinners. Pick %(earliest)s or later, or call us on %(phone)s.",
+)
+TOO_LATE_TO_CHANGE = Refusal(
+    "too_late_to_change",
+    "Your appointment is less than %(hours)s hours away, so it can no longer be changed "
+    "online. Please call us on %(phone)s.",
+)
+SAME_DAY_MISSING = Refusal(
+    "same_day_missing",
+    "Ask today's safety questions first (Same-day check): they are asked on the day, by the "
+    "treating practitioner.",
+)
+SAME_DAY_WINDOW = Refusal(
+    "same_day_window",
+    "Treatment cannot go ahead today: the patient has had alcohol or blood thinners since "
+    "%(stop)s. Offer %(earliest)s or later, and ask them to have none from today.",
+)
+SAME_DAY_PREGNANT = Refusal(
+    "same_day_pregnant",
+    "Pregnant or breastfeeding: do not treat. Offer a date after breastfeeding has ended.",
+)
+SAME_DAY_SITE = Refusal(
+    "same_day_site",
+    "An active cold sore, infection or inflammation at the lips: do not treat today. Offer a "
+    "date once it has fully healed (usually 2 weeks or more).",
+)
+SAME_DAY_FLAGS = Refusal(
+    "same_day_flags",
+    "Today's answers to weigh before treating: %(reasons)s",
+)
+DOSE_LINE_CEILING = Refusal(
+    "dose_line_ceiling",
+    "%(amount)s %(unit)s in one injection is above the ceiling of %(ceiling)s %(unit)s for "
+    "%(part)s. Check the amount: no reason unlocks this.",
+    field="amount",
+)
+DOSE_SESSION_CEILING = Refusal(
+    "dose_session_ceiling",
+    "This would make %(total)s %(unit)s of %(agent)s this session, above the ceiling of "
+    "%(ceiling)s %(unit)s for %(part)s. Check the amounts: no reason unlocks this.",
+    field="amount",
+)
+DOSE_REASON_REQUIRED = Refusal(
+    "reason_required",
+    "A dose is above the maximum (%(details)s). Give the clinical reason before signing.",
+    field="over_maximum_reason",
+)
+DOSE_ABOVE_MAXIMUM = Refusal(
+    "dose_above_maximum",
+    "Above the maximum (%(details)s): give the clinical reason before signing.",
+)
+DOSE_WARNING = Refusal("dose_warning", "%(details)s")
+
+
+# What the engine reads. Plain values: services fill them from the database.
+
+
+@dataclass(frozen=True)
+class DoseLimits:
+    """One agent's limits for one session, in Botox-equivalent units (toxin)
+    or mL (filler): above `typical` a warning, above `maximum` a reason is
+    required, and no reason unlocks a line or a session above the ceilings."""
+
+    typical: Decimal
+    maximum: Decimal
+    line_ceiling: Decimal
+    session_ceiling: Decimal
+
+
+@dataclass(frozen=True)
+class Part:
+    """A single procedure, as the rules see it."""
+
+    name: str
+    agent: str
+    min_days_between: int | None = None
+    doses: DoseLimits | None = None
+
+
+@dataclass(frozen=True)
+class ProcedureFacts:
+    name: str
+    parts: tuple[Part, ...]
+    precare_min_days: int
+    precare_recommended_days: int
+
+    @property
+    def agents(self):
+        return frozenset(part.agent for part in self.parts)
+
+
+@dataclass(frozen=True)
+class PastTreatment:
+    day: date
+    agents: frozenset[str]
+    elsewhere: bool = False  # as the patient stated
+
+
+@dataclass(frozen=True)
+class OtherAppointment:
+    day: date
+    procedure: str
+    agents: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    name: str
+    date_of_birth: date
+    history: object | None = None  # the latest history's answers
+    history_state: HistoryState = HistoryState.MISSING
+    history_expires_on: date | None = None
+    past: tuple[PastTreatment, ...] = ()
+    booked: tuple[OtherAppointment, ...] = ()
+    # {substance code: (minimum, recommended) days}, for the blood thinners
+    # this patient takes that the clinic asks a longer window for.
+    substance_windows: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class SameDay:
+    """Today's answers, asked by the treating practitioner."""
+
+    on: date
+    window_kept: bool
+    pregnant_or_breastfeeding: bool = False
+    active_cold_sore: bool = False
+    infection_at_site: bool = False
+    antibiotics_now: bool = False
+    dental_work_recent: bool = False
+    illness_or_vaccination_recent: bool = False
+    toxin_elsewhere_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One charted (or proposed) injection."""
+
+    product: str
+    agent: str
+    unit: str
+    amount: Decimal
+    lip: str | None  # "upper" / "lower" for filler
+    # The amount in agent units: Botox-equivalent U for toxin, mL for filler.
+    agent_amount: Decimal
+    contains_cows_milk_protein: bool = False
+
+
+@dataclass(frozen=True)
+class Case:
+    step: Step
+    today: date
+    day: date  # the treatment's local date
+    procedure: ProcedureFacts
+    patient: PatientFacts
+    attested: bool = False  # staff recorded the patient's statement (short window)
+    hours_left: float | None = None  # before the current appointment (patient changes)
+    notice_hours: int = 48
+    phone: str = ""
+    same_day: SameDay | None = None
+    doses: tuple[Dose, ...] = ()  # already charted
+    new_dose: Dose | None = None  # being charted (LINE_ADD)
+    over_maximum_reason: bool = False
+    rebook_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    outcome: Outcome
+    refusal: Refusal
+    params: dict = field(default_factory=dict)
+    earliest: date | None = None
+
+    @property
+    def code(self):
+        return self.refusal.code
+
+    @property
+    def message(self):
+        return self.refusal.text(**self.params)
+
+    @property
+    def field(self):
+        return self.refusal.field
+
+
+@dataclass(frozen=True)
+class Assessment:
+    case: Case
+    findings: tuple[Finding, ...]
+    precare: object | None = None  # treatments.safety.precare.Precare at booking steps
+
+    @property
+    def refusals(self):
+        return [f for f in self.findings if f.outcome == Outcome.REFUSE]
+
+    @property
+    def flags(self):
+        return [f for f in self.findings if f.outcome == Outcome.FLAG]
+
+    @property
+    def refused(self):
+        return bool(self.refusals)
+
+    @property
+    def earliest(self):
+        """The first date that clears every refusal that a date can clear."""
+        dates = [f.earliest for f in self.refusals if f.earliest]
+        return max(dates, default=None)
+
+    def codes(self):
+        return [f.code for f in self.findings]
+
+
+def day_text(value: date) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def _plain(number):
+    return f"{Decimal(number).normalize():f}"
+
+
+# The rules. Each takes the case and returns its findings (none when clear).
+
+
+def earliest_adult_day(date_of_birth: date) -> date:
+    """The 18th birthday; for 29 February, 1 March in a common year (age_on)."""
+    day = add_months(date_of_birth, MINIMUM_AGE * 12)
+    return day if age_on(date_of_birth, day) >= MINIMUM_AGE else day + timedelta(days=1)
+
+
+def age_rule(case):
+    age = age_on(case.patient.date_of_birth, case.day)
+    if age >= MINIMUM_AGE:
+        return []
+    earliest = earliest_adult_day(case.patient.date_of_birth)
+    params = {
+        "patient": case.patient.name,
+        "age": age,
+        "day": day_text(case.day),
+        "earliest": day_text(earliest),
+    }
+    return [Finding(Rule.AGE, Outcome.REFUSE, UNDER_AGE, params, earliest)]
+
+
+def _toxin_parts(case):
+    return [p for p in case.procedure.parts if p.agent == Agent.TOXIN and p.min_days_between]
+
+
+def _elsewhere(case):
+    same_day = case.same_day
+    if same_day and same_day.toxin_elsewhere_on:
+        return (PastTreatment(same_day.toxin_elsewhere_on, frozenset({Agent.TOXIN}), True),)
+    return ()
+
+
+def toxin_gap_rule(case):
+    findings = []
+    for part in _toxin_parts(case):
+        gap = part.min_days_between
+        before = [
+            t
+            for t in (*case.patient.past, *_elsewhere(case))
+            if Agent.TOXIN in t.agents and t.day <= case.day
+        ]
+        last = max(before, key=lambda t: t.day, default=None)
+        if last and (case.day - last.day).days < gap:
+            earliest = last.day + timedelta(days=gap)
+            params = {
+                "part": part.name,
+                "gap": gap,
+                "last": day_text(last.day),
+                "where": "at another clinic, as the patient told us" if last.elsewhere else "here",
+                "earliest": day_text(earliest),
+            }
+            findings.append(
+                Finding(Rule.TOXIN_GAP, Outcome.REFUSE, TOXIN_TOO_SOON, params, earliest)
+            )
+        if case.step not in BOOKING_STEPS:
+            continue
+        for other in case.patient.booked:
+            if Agent.TOXIN in other.agents and abs((case.day - other.day).days) < gap:
+                earliest = other.day + timedelta(days=gap)
+                params = {
+                    "patient": case.patient.name,
+                    "other": other.procedure,
+                    "other_day": day_text(other.day),
+                    "gap": gap,
+                    "earliest": day_text(earliest),
+                }
+                # A flag, not a refusal: one of the two is often being replaced;
+                # whichever is treated second is refused on the day.
+                findings.append(
+                    Finding(Rule.TOXIN_GAP, Outcome.FLAG, TOXIN_BOOKED_NEARBY, params, earliest)
+                )
+    return findings
+
+
+def rebook_gap_rule(case):
+    if case.rebook_date is None:
+        return []
+    findings = []
+    for part in _toxin_parts(case):
+        earliest = case.day + timedelta(days=part.min_days_between)
+        if case.rebook_date < earliest:
+            params = {
+                "part": part.name,
+                "gap": part.min_days_between,
+                "earliest": day_text(earliest),
+            }
+            findings.append(
+                Finding(Rule.REBOOK_GAP, Outcome.REFUSE, REBOOK_TOO_SOON, params, earliest)
+            )
+    return findings
+
+
+HISTORY_WORDS = {"missing": "missing", "stale": "out of date", "incomplete": "incomplete"}
+HISTORY_GAPS = {
+    "missing": HISTORY_MISSING,
+    "stale": HISTORY_STALE,
+    "incomplete": HISTORY_INCOMPLETE,
+}
+
+
+def history_rule(case):
+    state = case.patient.history_state
+    refusal = HISTORY_GAPS.get(state)
+    if refusal is None:
+        return []
+    expires = case.patient.history_expires_on
+    params = {
+        "patient": case.patient.name,
+        "expired": day_text(expires) if expires else "",
+        "state": HISTORY_WORDS.get(state, state),
+    }
+    if case.step == Step.TREATMENT_START:
+        return [Finding(Rule.HISTORY, Outcome.REFUSE, refusal, params)]
+    return [Finding(Rule.HISTORY, Outcome.FLAG, HISTORY_NEEDED, params)]
+
+
+def screening_rule(case):
+    history = case.patient.history
+    findings = []
+    if history is not None:
+        screening = screen(
+            answers=history,
+            agents=case.procedure.agents,
+            on=case.day,
+            date_of_birth=case.patient.date_of_birth,
+        )
+        # Age is its own rule (it never waits for a history).
+        reasons = [r for r in screening.reasons if r.code != "under_18"]
+        ruled_out = [r.detail for r in reasons if r.outcome == Screened.CONTRAINDICATED]
+        cautions = [r.detail for r in reasons if r.outcome == Screened.CAUTION]
+        # The front desk and the patient read the outcome, not the clinical why.
+        clinical = case.step in CLINICAL_STEPS
+        if ruled_out:
+            params = {
+                "patient": case.patient.name,
+                "procedure": case.procedure.name,
+                "day": day_text(case.day),
+            }
+            if clinical:
+                params["reasons"] = " ".join(ruled_out)
+            refusal = RULED_OUT if clinical else CONTRAINDICATED
+            findings.append(Finding(Rule.SCREENING, Outcome.REFUSE, refusal, params))
+        if cautions:
+            params = {"reasons": " ".join(cautions)} if clinical else {}
+            flag = CAUTION if clinical else REVIEW
+            findings.append(Finding(Rule.SCREENING, Outcome.FLAG, flag, params))
+        dose = case.new_dose
+        if (
+            dose is not None
+            and dose.contains_cows_milk_protein
+            and getattr(history, "allergy_cows_milk_protein", False)
+        ):
+            findings.append(
+                Finding(
+                    Rule.SCREENING,
+                    Outcome.REFUSE,
+                    PRODUCT_CONTRAINDICATED,
+                    {"product": dose.product},
+                )
+            )
+    return findings
+
+
+def window_days(case):
+    """(minimum, recommended) days for this patient and procedure: the
+    procedure's window, lengthened for any blood thinner the patient takes
+    that the clinic asks a longer window for (e.g. 7 days for NSAIDs)."""
+    minimum = case.procedure.precare_min_days
+    recommended = case.procedure.precare_recommended_days
+    for _, substance_min, substance_recommended in case.patient.substance_windows:
+        minimum = max(minimum, substance_min)
+        recommended = max(recommended, substance_recommended, minimum)
+    return minimum, recommended
+
+
+def precare_for(case):
+    minimum, recommended = window_days(case)
+    return precare_check(
+        appointment_date=case.day,
+        booking_date=case.today,
+        min_days=minimum,
+        recommended_days=recommended,
+    )
+
+
+def precare_rule(case):
+    precare = precare_for(case)
+    minimum, _ = window_days(case)
+    params = {
+        "procedure": case.procedure.name,
+        "min_days": minimum,
+        "earliest": day_text(precare.earliest_date),
+        "stop": day_text(precare.stop_date),
+    }
+    if precare.verdict == Window.TOO_LATE:
+        if case.attested and case.step not in PATIENT_STEPS:
+            return [Finding(Rule.PRECARE, Outcome.FLAG, PRECARE_ATTESTED, params)]
+        return [
+            Finding(Rule.PRECARE, Outcome.REFUSE, PRECARE_TOO_LATE, params, precare.earliest_date)
+        ]
+    if precare.verdict == Window.SHORT:
+        return [Finding(Rule.PRECARE, Outcome.FLAG, PRECARE_SHORT, params)]
+    return []
+
+
+def online_policy_rule(case):
+    findings = []
+    if case.hours_left is not None and case.hours_left < case.notice_hours:
+        params = {"hours": case.notice_hours, "phone": case.phone}
+        findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, TOO_LATE_TO_CHANGE, params))
+    if case.step == Step.PATIENT_MOVE:
+        precare = precare_for(case)
+        if precare.verdict != Window.OK:
+            _, recommended = window_days(case)
+            params = {
+                "recommended_days": recommended,
+                "earliest": day_text(precare.recommended_date),
+                "phone": case.phone,
+            }
+            findings.append(
+                Finding(
+                    Rule.ONLINE_POLICY,
+                    Outcome.REFUSE,
+                    PATIENT_WINDOW,
+                    params,
+                    precare.recommended_date,
+                )
+            )
+    return findings
+
+
+def same_day_rule(case):
+    answers = case.same_day
+    if answers is None or answers.on != case.today:
+        return [Finding(Rule.SAME_DAY, Outcome.REFUSE, SAME_DAY_MISSING)]
+    findings = []
+    agents = case.procedure.agents
+    if not answers.window_kept:
+        minimum, _ = window_days(case)
+        earliest = case.today + timedelta(days=minimum)
+        params = {
+            "stop": day_text(case.day - timedelta(days=minimum)),
+            "earliest": day_text(earliest),
+        }
+        findings.append(Finding(Rule.SAME_DAY, Outcome.REFUSE, SAME_DAY_WINDOW, params, earliest))
+    if answers.pregnant_or_breastfeeding:
+        findings.append(Finding(Rule.SAME_DAY, Outcome.REFUSE, SAME_DAY_PREGNANT))
+    if answers.active_cold_sore or answers.infection_at_site:
+        findings.append(Finding(Rule.SAME_DAY, Outcome.REFUSE, SAME_DAY_SITE))
+    notes = []
+    if answers.antibiotics_now:
+        notes.append(
+            "on antibiotics now: ask which (an aminoglycoside strengthens toxin) and why "
+            "(an infection near the lips means waiting)."
+        )
+    if answers.dental_work_recent and Agent.FILLER in agents:
+        notes.append("dental work in the last 2 weeks: filler that close raises infection risk.")
+    if answers.illness_or_vaccination_recent:
+        notes.append(
+            "an illness or a vaccination in the last 2 weeks: consider waiting until 2 weeks "
+            "after it."
+        )
+    if notes:
+        findings.append(
+            Finding(Rule.SAME_DAY, Outcome.FLAG, SAME_DAY_FLAGS, {"reasons": " ".join(notes)})
+        )
+    return findings
+
+
+def _totals(doses):
+    per_agent, per_lip = {}, {}
+    for dose in doses:
+        per_agent[dose.agent] = per_agent.get(dose.agent, Decimal(0)) + dose.agent_amount
+        if dose.agent == Agent.FILLER and dose.lip:
+            per_lip[dose.lip] = per_lip.get(dose.lip, Decimal(0)) + dose.agent_amount
+    return per_agent, per_lip
+
+
+AGENT_UNITS = {Agent.TOXIN: "Botox-equivalent units", Agent.FILLER: "mL"}
+AGENT_NAMES = {Agent.TOXIN: "toxin", Agent.FILLER: "filler"}
+
+
+def doses_rule(case):
+    findings = []
+    doses = (*case.doses, *([case.new_dose] if case.new_dose else []))
+    per_agent, per_lip = _totals(doses)
+    parts = {part.agent: part for part in case.procedure.parts if part.doses}
+    new = case.new_dose
+    if new is not None and new.agent in parts:
+        part = parts[new.agent]
+        if new.agent_amount > part.doses.line_ceiling:
+            params = {
+                "amount": _plain(new.agent_amount),
+                "unit": AGENT_UNITS[new.agent],
+                "ceiling": _plain(part.doses.line_ceiling),
+                "part": part.name,
+            }
+            findings.append(Finding(Rule.DOSES, Outcome.REFUSE, DOSE_LINE_CEILING, params))
+    above_maximum, warnings = [], []
+    for agent, total in per_agent.items():
+        part = parts.get(agent)
+        if part is None:
+            continue
+        unit = AGENT_UNITS[agent]
+        limits = part.doses
+        if total > limits.session_ceiling:
+            params = {
+                "total": _plain(total),
+                "unit": unit,
+                "agent": AGENT_NAMES[agent],
+                "ceiling": _plain(limits.session_ceiling),
+                "part": part.name,
+            }
+            findings.append(Finding(Rule.DOSES, Outcome.REFUSE, DOSE_SESSION_CEILING, params))
+        elif total > limits.maximum:
+            above_maximum.append(
+                f"{_plain(total)} {unit} of {AGENT_NAMES[agent]} this session, maximum "
+                f"{_plain(limits.maximum)}"
+            )
+        elif total > limits.typical:
+            warnings.append(
+                f"{_plain(total)} {unit} of {AGENT_NAMES[agent]} this session is above the "
+                f"typical {_plain(limits.typical)}."
+            )
+    for lip, amount in per_lip.items():
+        if amount > FILLER_PER_LIP_WARNING:
+            warnings.append(
+                f"{_plain(amount)} mL of filler in the {lip} lip: above "
+                f"{_plain(FILLER_PER_LIP_WARNING)} mL per lip per session reactions are more "
+                "likely; consider splitting the treatment."
+            )
+    if above_maximum:
+        details = "; ".join(above_maximum)
+        if case.step == Step.SIGN and not case.over_maximum_reason:
+            findings.append(
+                Finding(Rule.DOSES, Outcome.REFUSE, DOSE_REASON_REQUIRED, {"details": details})
+            )
+        else:
+            findings.append(
+                Finding(Rule.DOSES, Outcome.FLAG, DOSE_ABOVE_MAXIMUM, {"details": details})
+            )
+    if warnings:
+        findings.append(
+            Finding(Rule.DOSES, Outcome.FLAG, DOSE_WARNING, {"details": " ".join(warnings)})
+        )
+    return findings
+
+
+S = Step
+# The matrix: each rule and the steps it is checked at.
+APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
+    Rule.AGE: (
+        age_rule,
+        frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.SIGN}),
+    ),
+    Rule.TOXIN_GAP: (
+        toxin_gap_rule,
+        frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.SIGN}),
+    ),
+    Rule.HISTORY: (
+        history_rule,
+        frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START}),
+    ),
+    Rule.SCREENING: (
+        screening_rule,
+        frozenset(
+            {S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.LINE_ADD, S.SIGN}
+        ),
+    ),
+    Rule.PRECARE: (precare_rule, frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE})),
+    Rule.ONLINE_POLICY: (online_policy_rule, frozenset({S.PATIENT_MOVE, S.PATIENT_CANCEL})),
+    Rule.SAME_DAY: (same_day_rule, frozenset({S.TREATMENT_START})),
+    Rule.DOSES: (doses_rule, frozenset({S.LINE_ADD, S.SIGN})),
+    Rule.REBOOK_GAP: (rebook_gap_rule, frozenset({S.FOLLOW_UP, S.SIGN})),
+}
+
+
+def evaluate(case: Case) -> Assessment:
+    """Every verdict for `case`, refusals first, in the matrix's rule order."""
+    findings = []
+    for check, steps in APPLIES.values():
+        if case.step in steps:
+            findings.extend(check(case))
+    order = {Outcome.REFUSE: 0, Outcome.FLAG: 1, Outcome.CLEAR: 2}
+    findings.sort(key=lambda f: order[f.outcome])
+    precare = precare_for(case) if case.step in BOOKING_STEPS else None
+    return Assessment(case, tuple(findings), precare)
