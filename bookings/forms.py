@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import DateInput, ServiceForm
 from clinic.models import Practitioner
+from clinic.params import DayField, MomentField
 from treatments.models import Procedure
 
 
@@ -26,9 +27,8 @@ class SlotSearchForm(forms.Form):
         empty_label=_("Anyone"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    on_or_after = forms.DateField(
+    on_or_after = DayField(
         label=_("From"),
-        required=False,
         widget=DateInput(attrs={"class": "form-control"}),
     )
 
@@ -39,7 +39,7 @@ class ChosenTimeForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         label=_("Practitioner"), queryset=Practitioner.objects.active()
     )
-    date = forms.DateField(label=_("Date"), widget=DateInput())
+    date = DayField(label=_("Date"), required=True, widget=DateInput())
     time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def starts_at(self):
@@ -52,13 +52,9 @@ class ProposalForm(forms.Form):
 
     procedure = forms.ModelChoiceField(queryset=Procedure.objects.active().with_parts())
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.select_related("user"))
-    start = forms.DateTimeField(
+    start = MomentField(
         error_messages={"invalid": _("That time could not be read. Pick a slot again.")}
     )
-
-    def clean_start(self):
-        start = self.cleaned_data["start"]
-        return timezone.make_aware(start) if timezone.is_naive(start) else start
 
 
 class ConfirmForm(ServiceForm):

@@ -8,7 +8,10 @@ send the same row: each claims rows in a transaction (on PostgreSQL with
 SELECT ... FOR UPDATE SKIP LOCKED, on SQLite under the IMMEDIATE write lock)
 and marks them "sending" before it lets go. A runner that dies mid-send leaves
 rows "sending"; after CLAIM_TIMEOUT they are claimed again, so an email is
-sent at least once and, barring such a crash, exactly once.
+sent at least once and, barring such a crash, exactly once. Rows are claimed
+one at a time, just before each is sent: a claim covers one send (at most the
+SMTP timeout), never a batch that could outlive CLAIM_TIMEOUT and have its
+later rows claimed, and sent, by another runner too.
 """
 
 import logging
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Q
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -88,6 +92,13 @@ def anticoagulants_of(patient):
     return history.anticoagulant_names() if history else []
 
 
+def render_text(name, context):
+    """A plain-text template, not HTML-escaped: "St John's wort" must not
+    reach a patient as "St John&#x27;s wort"."""
+    template = engines["django"].engine.get_template(name)
+    return template.render(Context(context, autoescape=False))
+
+
 def enqueue(kind, *, patient, key, due_at, context, appointment=None, attachment=None):
     """Write one outbox row, rendered now. Nothing when the patient has no
     email address, or when a row with this key already exists."""
@@ -108,8 +119,8 @@ def enqueue(kind, *, patient, key, due_at, context, appointment=None, attachment
             "patient": patient,
             "appointment": appointment,
             "to_email": patient.email,
-            "subject": render_to_string(f"emails/{kind}_subject.txt", context).strip(),
-            "body_text": render_to_string(f"emails/{kind}.txt", context),
+            "subject": render_text(f"emails/{kind}_subject.txt", context).strip(),
+            "body_text": render_text(f"emails/{kind}.txt", context),
             "body_html": render_to_string(f"emails/{kind}.html", context),
             "attachment_name": attachment[0] if attachment else "",
             "attachment": attachment[1] if attachment else "",
@@ -258,8 +269,8 @@ def portal_invitation(patient, *, url, now):
 # Sending
 
 
-def _claim(now, batch):
-    """Mark up to `batch` due rows as "sending" and return them."""
+def _claim(now):
+    """Mark the next due row "sending" and return it (None: nothing is due)."""
     stale = now - CLAIM_TIMEOUT
     with transaction.atomic():
         due = Notification.objects.filter(
@@ -268,10 +279,11 @@ def _claim(now, batch):
         ).order_by("due_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
-        claimed = list(due.select_related("appointment")[:batch])
-        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
-            status=Notification.Status.SENDING, claimed_at=now
-        )
+        claimed = due.select_related("appointment").first()
+        if claimed is not None:
+            Notification.objects.filter(pk=claimed.pk).update(
+                status=Notification.Status.SENDING, claimed_at=now
+            )
     return claimed
 
 
@@ -300,11 +312,15 @@ def _outdated(notification, now):
 
 
 def send_due(*, now=None, batch=50):
-    """Send one batch of due notifications; returns (sent, failed). Emails
+    """Send up to `batch` due notifications; returns (sent, failed). Emails
     that have become pointless (see _outdated) are marked so, not sent."""
-    now = now or timezone.now()
+    fixed_now = now
     sent = failed = 0
-    for notification in _claim(now, batch):
+    for _ in range(batch):
+        now = fixed_now or timezone.now()
+        notification = _claim(now)
+        if notification is None:
+            break
         reason = _outdated(notification, now)
         if reason:
             notification.status = Notification.Status.CANCELLED

@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from bookings import ics, notifications, services
@@ -28,6 +28,7 @@ from clinic.access import permission_required, role_required
 from clinic.forms import ReasonForm, post_data
 from clinic.models import MedicalHistory, Patient, Practitioner, new_feed_token
 from clinic.paging import Window
+from clinic.params import DayField, SearchField, day_param, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
@@ -50,10 +51,6 @@ CALENDAR_FIELDS = [
     "practitioner__colour",
 ]
 QUARTER = 15
-
-
-def _day_param(request, name="date"):
-    return parse_date(request.GET.get(name) or "") or timezone.localdate()
 
 
 def _appointments(request):
@@ -87,7 +84,7 @@ def _calendar_appointments(appointments, *, first_day, last_day):
 
 @permission_required("bookings.view_appointment")
 def day_calendar(request):
-    day = _day_param(request)
+    day = day_param(request)
     schedule = Schedule.load(first_day=day, last_day=day)
     appointments = _calendar_appointments(
         Appointment.objects.visible_to(request.user), first_day=day, last_day=day
@@ -137,7 +134,7 @@ def week_calendar(request):
             else None
         )
         practitioner = own if own in practitioners else practitioners[0]
-    day = _day_param(request)
+    day = day_param(request)
     monday = day - timedelta(days=day.weekday())
     sunday = monday + timedelta(days=6)
     columns = []
@@ -181,9 +178,17 @@ def week_calendar(request):
 # Booking: find the patient, find a time, confirm
 
 
+class PatientSearchQuery(forms.Form):
+    q = SearchField()
+
+
+# "from" is a Python keyword, so this form is built rather than declared.
+PortalMoveQuery = type("PortalMoveQuery", (forms.Form,), {"from": DayField()})
+
+
 @permission_required("bookings.add_appointment")
 def book_start(request):
-    query = request.GET.get("q", "").strip()
+    query = read_query(request, PatientSearchQuery)["q"]
     patients = Patient.objects.search(query)[:20] if query else []
     return render(request, "bookings/book_start.html", {"query": query, "patients": patients})
 
@@ -604,10 +609,11 @@ def portal_move(request, pk):
             f"{settings.CLINIC_PHONE}.",
         )
         return redirect("portal_home")
+    on_or_after = read_query(request, PortalMoveQuery)["from"]
     result = first_compliant_slots(
         procedure=appointment.procedure,
         days=SLOT_DAYS,
-        on_or_after=parse_date(request.GET.get("from") or ""),
+        on_or_after=on_or_after,
         now=now,
     )
     # A patient moving online gets the full recommended window, never the
@@ -618,7 +624,7 @@ def portal_move(request, pk):
         confirm_url=reverse("portal_move_confirm", args=[appointment.pk]),
         procedure=appointment.procedure,
     )
-    later = max(result.recommended_date, parse_date(request.GET.get("from") or "") or now.date())
+    later = max(result.recommended_date, on_or_after or now.date())
     return render(
         request,
         "bookings/portal_move.html",

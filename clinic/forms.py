@@ -40,6 +40,11 @@ class LoginForm(AuthenticationForm):
         "inactive": _("This account has been switched off. Ask the clinic manager to restore it."),
     }
 
+    def clean_username(self):
+        # Accounts are stored lower-case: "Fran@Clinic.test" is the same login,
+        # and django-axes counts it as the same email.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class ServiceForm(forms.Form):
     """A form whose `save()` calls a service.

@@ -6,6 +6,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.utils.cache import patch_cache_control
 
 from clinic.roles import Role
 
@@ -31,3 +32,19 @@ class IdleTimeoutMiddleware:
             if last is None or now - last > TOUCH_EVERY:
                 request.session["last_seen"] = now
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages show health data (histories, treatment records, consents, the
+    portal): no browser cache or proxy may keep a copy, so a shared computer's
+    Back button or disk shows nothing after logging out. Static files are
+    served by WhiteNoise before this runs, and keep their long cache life."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -8,11 +8,21 @@ row more than it shows, which is enough to know whether there is a next page.
 
 from urllib.parse import urlencode
 
+from django import forms
+
+from clinic.params import PageField
+
+
+class PageQuery(forms.Form):
+    page = PageField()
+
 
 class Window:
     def __init__(self, queryset, request, *, per_page):
-        raw = request.GET.get("page", "")
-        self.number = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+        # Past MAX_PAGE, or not a number: the first page (an OFFSET of 10^20
+        # would be a database error, not a page).
+        query = PageQuery(request.GET)
+        self.number = (query.cleaned_data["page"] if query.is_valid() else None) or 1
         start = (self.number - 1) * per_page
         rows = list(queryset[start : start + per_page + 1])
         if not rows and self.number > 1:  # past the end (an old link): the first page

@@ -35,6 +35,7 @@ SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "clinic",
+    "accounts",
     "treatments",
     "bookings",
     "clinic.admin_site.VermilionAdminConfig",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleTimeoutMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -192,6 +194,14 @@ SECURE_CSP = {
 STAFF_IDLE_MINUTES = envint("STAFF_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60)
 PATIENT_IDLE_MINUTES = envint("PATIENT_IDLE_MINUTES", 60, minimum=5, maximum=24 * 60)
 SESSION_COOKIE_AGE = 12 * 3600
+
+# Guessing limits beyond the login: wrong answers on one consent link before
+# it is closed (and the managers told); wrong passwords when signing a record
+# before the session ends; password-reset emails per address, and per
+# client address, in an hour (more are quietly not sent).
+CONSENT_LINK_GUESSES = envint("CONSENT_LINK_GUESSES", 5, minimum=1, maximum=20)
+SIGN_PASSWORD_GUESSES = envint("SIGN_PASSWORD_GUESSES", 5, minimum=1, maximum=20)
+PASSWORD_RESETS_PER_HOUR = envint("PASSWORD_RESETS_PER_HOUR", 3, minimum=1, maximum=50)
 
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one
 # email from one address, that pair waits LOGIN_COOLOFF_MINUTES.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
+from accounts import views as account_views
 from bookings import views as booking_views
 from clinic import views
 from clinic.forms import LoginForm
@@ -14,6 +15,16 @@ urlpatterns = [
             authentication_form=LoginForm, redirect_authenticated_user=True
         ),
         name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        account_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        account_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/", views.desk_home, name="desk_home"),
@@ -63,3 +74,5 @@ urlpatterns = [
     path("", include("bookings.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "clinic.views.bad_request"

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bookings.models import Appointment
@@ -17,6 +19,7 @@ from clinic.audit import log_view
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import AuditEvent, MedicalHistory, Patient
 from clinic.paging import Window
+from clinic.params import BadParameter, SearchField, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent
 from treatments.models import Procedure
@@ -29,6 +32,12 @@ LANDING_PAGES = {
     Role.PATIENT: "portal_home",
 }
 PATIENTS_PER_PAGE = 25
+
+
+def bad_request(request, exception):
+    """The 400 page, with what could not be read when we know it."""
+    problem = str(exception) if isinstance(exception, BadParameter) else ""
+    return render(request, "400.html", {"problem": problem}, status=400)
 
 
 @login_required
@@ -100,9 +109,13 @@ def _patient_for(request, pk):
     return get_object_or_404(Patient.objects.visible_to(request.user), pk=pk)
 
 
+class PatientSearchQuery(forms.Form):
+    q = SearchField()
+
+
 @permission_required("clinic.view_patient")
 def patient_list(request):
-    query = request.GET.get("q", "").strip()
+    query = read_query(request, PatientSearchQuery)["q"]
     patients = Patient.objects.search(query).only(
         "first_name", "last_name", "date_of_birth", "phone", "email"
     )
@@ -117,8 +130,17 @@ def patient_create(request):
         patient = form.save(user=request.user)
         if patient:
             messages.success(request, f"{patient} is registered.")
-            return redirect(request.GET.get("next") or patient.get_absolute_url())
+            return redirect(_safe_next(request) or patient.get_absolute_url())
     return render(request, "clinic/patient_form.html", {"form": form})
+
+
+def _safe_next(request):
+    """`?next=` when it points into this site, else None: never a redirect elsewhere."""
+    target = request.GET.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None
 
 
 @permission_required("clinic.change_patient")
@@ -283,13 +305,17 @@ AUDITED_CHANGES = [
 CHANGES_SHOWN = 100
 
 
+class AuditQuery(forms.Form):
+    patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
 @permission_required("clinic.view_auditevent")
 def audit_log(request):
     """Reads (AuditEvent) and writes (django-simple-history), newest first."""
     tab = request.GET.get("tab", "reads")
     reads = AuditEvent.objects.select_related("user", "patient")
-    patient_id = request.GET.get("patient", "")
-    if patient_id.isdigit():
+    patient_id = read_query(request, AuditQuery)["patient"]
+    if patient_id is not None:
         reads = reads.filter(patient_id=patient_id)
     page = Window(reads, request, per_page=50)
     changes = []

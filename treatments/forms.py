@@ -66,7 +66,6 @@ class ConsentSignForm(ServiceForm):
     field_for_code = {
         "not_agreed": "agreed",
         "name_mismatch": "typed_name",
-        "birth_date_mismatch": "date_of_birth",
         "signature_missing": "signature",
         "signature_invalid": "signature",
         "signature_too_large": "signature",

@@ -94,8 +94,11 @@ CONSENT_NAME_MISMATCH = (
     "The name you typed does not match the name the clinic has for you. Type your first and "
     "last name as you gave them to the clinic."
 )
-CONSENT_BIRTH_DATE_MISMATCH = (
-    "That date of birth does not match our records. Check it, or call the clinic."
+# Through a link: one message whichever detail is wrong, so that an answer
+# never confirms the other half (a right date of birth with a wrong name).
+CONSENT_DETAILS_MISMATCH = (
+    "Your name and date of birth do not match our records. Check both and try again, or "
+    "call the clinic. After %(limit)s tries the link is closed."
 )
 CONSENT_NOT_NEEDED = "This form is not one this appointment needs, or it is already signed."
 CONSENT_APPOINTMENT_CLOSED = (
@@ -207,9 +210,15 @@ def consent_sign(
         raise ValidationError(CONSENT_FORM_OUTDATED, code="form_outdated")
     if not agreed:
         raise ValidationError(CONSENT_NOT_AGREED, code="not_agreed")
-    if via == ConsentSignature.Via.LINK and date_of_birth != patient.date_of_birth:
-        raise ValidationError(CONSENT_BIRTH_DATE_MISMATCH, code="birth_date_mismatch")
-    if _name_key(typed_name) != _name_key(patient.full_name):
+    name_wrong = _name_key(typed_name) != _name_key(patient.full_name)
+    birth_date_wrong = date_of_birth != patient.date_of_birth
+    if via == ConsentSignature.Via.LINK and (name_wrong or birth_date_wrong):
+        raise ValidationError(
+            CONSENT_DETAILS_MISMATCH,
+            code="details_mismatch",
+            params={"limit": settings.CONSENT_LINK_GUESSES},
+        )
+    if name_wrong:
         raise ValidationError(CONSENT_NAME_MISMATCH, code="name_mismatch")
     png = signature_png(signature)
 

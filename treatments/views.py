@@ -1,20 +1,27 @@
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.alerts import tell_managers
+from accounts.models import Attempt
+from accounts.services import attempt_record, attempts_clear
 from bookings.models import Appointment
 from clinic.access import client_ip, permission_required, role_required
 from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, Patient
+from clinic.params import SearchField, read_query
 from clinic.roles import Role
 from treatments import services
 from treatments.consent import LinkProblem, consent_for, read_token
@@ -27,6 +34,7 @@ from treatments.forms import (
     RecordForm,
     SignForm,
 )
+from treatments.guessing import consent_link_closed_by_guessing, consent_link_wrong_details
 from treatments.models import (
     Addendum,
     ConsentForm,
@@ -137,6 +145,7 @@ def consent_signature_image(request, pk):
     record = _consent_record_for(request, pk)
     if not record.signature_png:
         raise Http404("This record has no drawn signature.")
+    log_view(request, what="consent signature image", obj=record, patient=record.patient)
     response = HttpResponse(bytes(record.signature_png), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -230,6 +239,12 @@ def _signing(request, *, appointment, via, link=None):
         if signed:
             messages.success(request, f"Thank you: “{signed.form.title}” is signed.")
             return redirect(request.path)
+        if (
+            link is not None
+            and form.has_error(NON_FIELD_ERRORS, "details_mismatch")
+            and consent_link_wrong_details(link=link, now=now)
+        ):
+            return _link_problem(request, LINK_CLOSED)
     return render(
         request,
         "treatments/consent_sign.html",
@@ -264,6 +279,28 @@ LINK_PROBLEMS = {
         "The clinic has sent a newer link. Use the most recent email, or ask for a new one.",
     ),
 }
+LINK_CLOSED = "closed"
+SOMEONE_ELSE = "someone_else"
+LINK_PROBLEMS[LINK_CLOSED] = (
+    "This link is closed",
+    "The name and date of birth given did not match our records too many times, so the link "
+    "no longer works. Please call the clinic: they will check your details and send a new one.",
+)
+LINK_PROBLEMS[SOMEONE_ELSE] = (
+    "This link is for someone else",
+    "It was sent for another patient. Log out, or use the link from your own email.",
+)
+GONE = (LinkProblem.EXPIRED, LinkProblem.USED)
+
+
+def _link_problem(request, problem):
+    title, advice = LINK_PROBLEMS[problem]
+    return render(
+        request,
+        "treatments/consent_link_problem.html",
+        {"title": title, "advice": advice},
+        status=410 if problem in GONE else 403,
+    )
 
 
 def consent_link(request, token):
@@ -283,21 +320,11 @@ def consent_link(request, token):
             getattr(request.user, "patient", None) if request.user.has_role(Role.PATIENT) else None
         )
         if own is not None and own.pk != link.appointment.patient_id:
-            problem = "someone_else"
+            problem = SOMEONE_ELSE
+    if problem == LinkProblem.REVOKED and consent_link_closed_by_guessing(link, now=now):
+        problem = LINK_CLOSED
     if problem is not None:
-        title, advice = LINK_PROBLEMS.get(
-            problem,
-            (
-                "This link is for someone else",
-                "It was sent for another patient. Log out, or use the link from your own email.",
-            ),
-        )
-        return render(
-            request,
-            "treatments/consent_link_problem.html",
-            {"title": title, "advice": advice},
-            status=410 if problem in (LinkProblem.EXPIRED, LinkProblem.USED) else 403,
-        )
+        return _link_problem(request, problem)
     appointment = link.appointment
     if appointment.status not in services.SIGNABLE:
         return render(
@@ -451,10 +478,14 @@ def record_sign(request, pk):
             password=form.cleaned_data["password"],
         )
         if signed:
+            attempts_clear(kind=Attempt.Kind.SIGN_PASSWORD, key=request.user.pk)
             messages.success(
                 request, "Signed. The aftercare instructions are on their way to the patient."
             )
             return redirect(signed)
+        ended = _wrong_signing_password(request, form, record)
+        if ended:
+            return ended
     return _record_page(request, record, sign_form=form, status=400)
 
 
@@ -466,9 +497,43 @@ def record_addendum(request, pk):
     if form.is_valid() and form.call_service(
         services.addendum_add, record=record, by=request.user, **form.cleaned_data
     ):
+        attempts_clear(kind=Attempt.Kind.SIGN_PASSWORD, key=request.user.pk)
         messages.success(request, "Addendum added beside the original record.")
         return redirect(f"{record.get_absolute_url()}#addenda")
+    ended = _wrong_signing_password(request, form, record)
+    if ended:
+        return ended
     return _record_page(request, record, addendum_form=form, status=400)
+
+
+SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
+    "You were logged out after %(count)s wrong passwords when signing. Log in again to "
+    "continue; if you did not type them, tell the clinic manager."
+)
+
+
+def _wrong_signing_password(request, form, record):
+    """Count a wrong signing password. After SIGN_PASSWORD_GUESSES in an hour
+    the session ends (someone at an unattended screen is guessing) and the
+    managers are told: returns the redirect to the login page, else None."""
+    if not form.has_error("password", "wrong_password"):
+        return None
+    user = request.user
+    tries = attempt_record(kind=Attempt.Kind.SIGN_PASSWORD, key=user.pk, window=timedelta(hours=1))
+    if tries < settings.SIGN_PASSWORD_GUESSES:
+        return None
+    attempts_clear(kind=Attempt.Kind.SIGN_PASSWORD, key=user.pk)
+    tell_managers(
+        subject=f"{user} was logged out after wrong signing passwords",
+        body=(
+            f"{tries} wrong passwords were typed to sign a treatment record as {user} "
+            f"({user.email}); the session was ended. If {user} did not type them, someone "
+            f"used their unlocked screen.\n\n{settings.SITE_URL}{record.get_absolute_url()}\n"
+        ),
+    )
+    logout(request)
+    messages.error(request, SIGNED_OUT_AFTER_WRONG_PASSWORDS % {"count": tries})
+    return redirect_to_login(record.get_absolute_url())
 
 
 @permission_required("treatments.view_treatmentrecord", "clinic.view_patient")
@@ -492,9 +557,13 @@ def patient_chart(request, patient_pk):
     return render(request, "treatments/chart.html", {"patient": patient, "records": records})
 
 
+class RecallQuery(forms.Form):
+    lot = SearchField(max_length=Lot._meta.get_field("lot_number").max_length)
+
+
 @permission_required("treatments.recall_lot")
 def lot_recall(request):
-    query = request.GET.get("lot", "").strip().upper()
+    query = read_query(request, RecallQuery)["lot"].upper()
     lots, records = [], []
     if query:
         lots = list(Lot.objects.filter(lot_number=query).select_related("product"))
@@ -515,7 +584,7 @@ def lot_recall(request):
             )
             .order_by("started_at", "pk")
         )
-        log_view(request, what=f"lot recall {query}", action=AuditEvent.Action.EXPORT)
+        log_view(request, what="lot recall", object_id=query, action=AuditEvent.Action.EXPORT)
     patients = {record.patient_id for record in records}
     return render(
         request,

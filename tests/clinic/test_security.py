@@ -1,11 +1,13 @@
 """Login throttling, session expiry, and the security headers."""
 
+import re
 import time
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
+from django.core import mail
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -160,3 +162,71 @@ def test_no_template_has_inline_script_or_style():
             continue  # email clients need inline styles; emails are not served pages
         text = path.read_text()
         assert "<script>" not in text and "style=" not in text and "onclick" not in text, path
+
+
+def test_creating_a_patient_never_redirects_to_another_site(client, front_desk):
+    client.force_login(front_desk)
+    data = {
+        "first_name": "Nora",
+        "last_name": "Next",
+        "date_of_birth": "1990-01-02",
+        "phone": "07700 900999",
+    }
+    for target in ("https://evil.example/", "//evil.example/", "https:/\\evil.example"):
+        response = client.post(reverse("patients:create") + f"?next={target}", data)
+        assert response.status_code == 302
+        assert "evil" not in response.url
+        data["phone"] = data["phone"][:-1] + str(int(data["phone"][-1]) - 1)
+        data["first_name"] += "a"
+    inside = client.post(reverse("patients:create") + "?next=/book/", data)
+    assert inside.url == "/book/"
+
+
+@pytest.mark.parametrize("persona", ["practitioner", "patient"])
+def test_pages_with_health_data_are_never_cached(client, persona, practitioner, patient_a):
+    from tests.helpers import history
+
+    shown = history(patient_a)
+    if persona == "practitioner":
+        client.force_login(practitioner.user)
+        url = reverse("patients:history_version", args=[patient_a.pk, shown.pk])
+    else:
+        client.force_login(patient_a.user)
+        url = reverse("portal_history")
+    response = client.get(url)
+    assert response.status_code == 200
+    cache = response["Cache-Control"]
+    assert "no-store" in cache and "private" in cache
+
+
+def test_an_email_typed_with_capitals_logs_in(client, front_desk):
+    response = log_in(client, front_desk.email.title(), PASSWORD)
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def reset_link(client, email, ip="198.51.100.7"):
+    mail.outbox.clear()
+    client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=ip)
+    return re.search(r"https?://[^/\s]+(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+
+
+def test_a_password_reset_lifts_the_lockout_as_the_page_promises(client, front_desk, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, front_desk.email, "wrong")
+    locked = log_in(client, front_desk.email, PASSWORD)
+    assert locked.status_code == 429 and "Reset my password" in locked.content.decode()
+    form = client.get(reset_link(client, front_desk.email), follow=True)
+    new = "a completely new passphrase"
+    done = client.post(form.wsgi_request.path, {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    assert log_in(client, front_desk.email, new).status_code == 302
+
+
+def test_password_reset_requests_are_throttled(client, front_desk, manager, settings):
+    for _ in range(settings.PASSWORD_RESETS_PER_HOUR):
+        reset_link(client, front_desk.email)
+    mail.outbox.clear()
+    response = client.post(reverse("password_reset"), {"email": front_desk.email})
+    assert response.status_code == 302  # the same answer as ever...
+    assert mail.outbox == []  # ...but nothing sent
+    assert reset_link(client, manager.email)  # another account from here still gets its link

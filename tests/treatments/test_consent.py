@@ -326,8 +326,8 @@ def test_signing_through_the_link_uses_it_up(client, link, appointment):
     ("changes", "field", "message"),
     [
         ({"agreed": None}, "agreed", "Tick the box"),
-        ({"typed_name": "Hannah Healey"}, "typed_name", "does not match"),
-        ({"date_of_birth": "1990-05-18"}, "date_of_birth", "does not match our records"),
+        ({"typed_name": "Hannah Healey"}, "__all__", "do not match our records"),
+        ({"date_of_birth": "1990-05-18"}, "__all__", "do not match our records"),
         ({"signature": ""}, "signature", "Draw your signature"),
         ({"signature": drawing(strokes=False)}, "signature", "looks empty"),
         ({"signature": "data:image/png;base64," + "A" * 500_000}, "signature", "too large"),
@@ -340,6 +340,35 @@ def test_bad_input_is_marked_and_nothing_is_saved(
     response = post_sign(client, url, appointment, **changes)
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
+    assert not ConsentSignature.objects.exists()
+
+
+def test_a_wrong_name_or_date_of_birth_gets_one_message(client, link, appointment):
+    # A right date of birth with a wrong name must not be told apart from a
+    # wrong date: either answer would confirm half of a guess.
+    _, url = link
+    wrong_name = post_sign(client, url, appointment, typed_name="Hannah Healey")
+    wrong_date = post_sign(client, url, appointment, date_of_birth="1990-05-18")
+    assert wrong_name.context["form"].errors == wrong_date.context["form"].errors
+
+
+def test_five_wrong_answers_close_the_link_and_tell_the_clinic(
+    client, link, appointment, manager, settings, django_capture_on_commit_callbacks
+):
+    request, url = link
+    for _ in range(settings.CONSENT_LINK_GUESSES - 1):
+        assert post_sign(client, url, appointment, date_of_birth="1990-05-18").status_code == 400
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        closed = post_sign(client, url, appointment, date_of_birth="1990-05-18")
+    assert closed.status_code == 403 and "This link is closed" in closed.content.decode()
+    request.refresh_from_db()
+    assert request.revoked_at == NOW
+    (alert,) = mail.outbox
+    assert alert.to == [manager.email] and "closed after 5 wrong" in alert.body
+    assert appointment.patient.full_name not in alert.body  # the alert names no patient
+    right = post_sign(client, url, appointment)  # now even the right answer is refused
+    assert right.status_code == 403 and "This link is closed" in right.content.decode()
     assert not ConsentSignature.objects.exists()
 
 
