@@ -24,8 +24,8 @@ from django.db.models import CharField, DateField, Func, IntegerField, Q, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, ScheduleException, TimeOff, WorkingHours
-from bookings.rules import precare_check
 from clinic.models import Practitioner
+from treatments.safety.precare import precare_check
 
 APPOINTMENT, TIME_OFF = "appointment", "time_off"
 

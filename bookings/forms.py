@@ -76,10 +76,5 @@ class ConfirmForm(ServiceForm):
 
 
 class CheckInForm(ServiceForm):
-    kept_window = forms.TypedChoiceField(
-        label=_("Has the patient had no alcohol and no blood thinners since the stop date?"),
-        choices=[("yes", _("Yes, they kept the window")), ("no", _("No"))],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Ask the patient, then choose yes or no.")},
-    )
+    """Check-in is the front desk's arrival marker: nothing to ask. The
+    pre-care window is confirmed by the practitioner (same-day check)."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment
 from clinic.models import MedicalHistory
-from treatments.models import SubstanceWindow
+from treatments.models import Procedure, SubstanceWindow
 from treatments.rules import Agent
 from treatments.safety.engine import (
     Case,
@@ -24,6 +24,7 @@ from treatments.safety.engine import (
     PastTreatment,
     PatientFacts,
     ProcedureFacts,
+    toxin_possible_from,
 )
 
 _UNLOADED = object()
@@ -140,3 +141,16 @@ def safety_case(
         phone=settings.CLINIC_PHONE,
         **extra,
     )
+
+
+def next_toxin_dates(patient, *, today: date, history=_UNLOADED):
+    """[(procedure, first possible day)] for each offered toxin procedure the
+    patient cannot have yet: "next lip flip possible from ..." on their pages."""
+    facts = patient_facts(patient, today=today, history=history, load_windows=False)
+    found = []
+    for procedure in Procedure.objects.active().filter(agent=Agent.TOXIN):
+        (part,) = procedure_facts(procedure).parts
+        day = toxin_possible_from(facts, part)
+        if day and day > today:
+            found.append((procedure, day))
+    return found

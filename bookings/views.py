@@ -24,9 +24,11 @@ from bookings.forms import (
     SlotSearchForm,
 )
 from bookings.models import Appointment, Notification
+from bookings.safety import next_toxin_dates
 from clinic.access import permission_required, role_required
+from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
-from clinic.models import MedicalHistory, Patient, Practitioner, new_feed_token
+from clinic.models import AuditEvent, MedicalHistory, Patient, Practitioner, new_feed_token
 from clinic.paging import Window
 from clinic.params import DayField, SearchField, day_param, read_query
 from clinic.roles import Role
@@ -190,6 +192,8 @@ PortalMoveQuery = type("PortalMoveQuery", (forms.Form,), {"from": DayField()})
 def book_start(request):
     query = read_query(request, PatientSearchQuery)["q"]
     patients = Patient.objects.search(query)[:20] if query else []
+    if query:
+        log_view(request, what="patient search", action=AuditEvent.Action.EXPORT)
     return render(request, "bookings/book_start.html", {"query": query, "patients": patients})
 
 
@@ -479,15 +483,10 @@ def appointment_check_in(request, pk):
     earliest = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.appointment_check_in(
-                appointment=appointment,
-                by=request.user,
-                kept_window=form.cleaned_data["kept_window"],
-            )
+            services.appointment_check_in(appointment=appointment, by=request.user)
         except ValidationError as exc:
             form.apply_service_error(exc)
-            params = getattr(exc, "params", None) or {}
-            earliest = params.get("earliest_date")
+            earliest = getattr(exc, "earliest", None)
         else:
             messages.success(request, f"{appointment.patient} is checked in.")
             return redirect(appointment)
@@ -565,6 +564,7 @@ def portal_home(request):
             "past": past,
             "history_state": MedicalHistory.state_of(history, today=today),
             "notice_hours": settings.CANCELLATION_NOTICE_HOURS,
+            "next_toxin": next_toxin_dates(patient, today=today, history=history),
         },
     )
 
@@ -688,6 +688,13 @@ def portal_move_confirm(request, pk):
 
 def practitioner_feed(request, token):
     practitioner = get_object_or_404(Practitioner.objects.active(), feed_token=token)
+    log_view(
+        request,
+        what="calendar feed",
+        object_id=str(practitioner.pk),
+        user=practitioner.user,
+        action=AuditEvent.Action.EXPORT,
+    )
     now = timezone.now()
     appointments = (
         Appointment.objects.active()

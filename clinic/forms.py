@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic import services
 from clinic.medical import YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
+from clinic.refusals import field_for
 
 
 class DateInput(forms.DateInput):
@@ -68,7 +69,7 @@ class ServiceForm(forms.Form):
                 self.add_error(field if field in self.fields else None, errors)
             return
         for error in exc.error_list:
-            field = self.field_for_code.get(error.code)
+            field = self.field_for_code.get(error.code) or field_for(error.code)
             self.add_error(field if field in self.fields else None, error)
 
     def call_service(self, service, **kwargs):

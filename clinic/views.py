@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bookings.models import Appointment
+from bookings.safety import next_toxin_dates
 from clinic import services
 from clinic.access import permission_required, role_required
 from clinic.audit import log_view
@@ -116,6 +117,8 @@ class PatientSearchQuery(forms.Form):
 @permission_required("clinic.view_patient")
 def patient_list(request):
     query = read_query(request, PatientSearchQuery)["q"]
+    if query:
+        log_view(request, what="patient search", action=AuditEvent.Action.EXPORT)
     patients = Patient.objects.search(query).only(
         "first_name", "last_name", "date_of_birth", "phone", "email"
     )
@@ -184,6 +187,7 @@ def patient_detail(request, pk):
             "state": MedicalHistory.state_of(history, today=today),
             "screenings": screenings,
             "clinical": clinical,
+            "next_toxin": next_toxin_dates(patient, today=today, history=history),
         },
     )
 

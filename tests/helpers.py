@@ -85,3 +85,28 @@ def sign_consents(appointment, *, codes=None, now=NOW):
             )
         )
     return signatures
+
+
+SAME_DAY_CLEAR = {
+    "window_kept": True,
+    "pregnant_or_breastfeeding": False,
+    "active_cold_sore": False,
+    "infection_at_site": False,
+    "antibiotics_now": False,
+    "dental_work_recent": False,
+    "illness_or_vaccination_recent": False,
+    "toxin_elsewhere_on": None,
+}
+
+
+def same_day(appointment, *, now, by=None, **answers):
+    """Today's safety check by the treating practitioner, every answer clear
+    but `answers`; returns (check, assessment)."""
+    from treatments import services as treatment_services
+
+    return treatment_services.same_day_check_record(
+        appointment=appointment,
+        by=by or appointment.practitioner.user,
+        now=now,
+        **{**SAME_DAY_CLEAR, **answers},
+    )

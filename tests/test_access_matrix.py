@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from bookings import services as booking_services
 from tests.factories import LotFactory, PractitionerFactory
-from tests.helpers import NOW, at, book, history, sign_consents
+from tests.helpers import NOW, at, book, history, same_day, sign_consents
 from treatments import services
 from treatments.models import Procedure
 
@@ -137,6 +137,11 @@ MATRIX = {
         lambda w: {"appointment_pk": w["future"].pk},
         rule({"patient_a"}, patient_b=HIDDEN),
     ),
+    "treatments:same_day": (
+        "get",
+        lambda w: {"appointment_pk": w["checked_in"].pk},
+        rule(CLINICIANS),
+    ),
     "treatments:record_start": (
         "post",
         lambda w: {"appointment_pk": w["checked_in"].pk},
@@ -206,19 +211,29 @@ def test_every_url_is_in_the_table():
 
 @pytest.fixture
 def world(
-    patient_a, patient_b, practitioner, other_practitioner, front_desk, manager, injector, flip
+    patient_a,
+    patient_b,
+    practitioner,
+    other_practitioner,
+    front_desk,
+    manager,
+    injector,
+    flip,
+    filler,
 ):
     history_a = history(patient_a)
     history(patient_b)
-    future = book(patient_a, practitioner, flip, at(date(2026, 12, 1), "10:00"))
+    # Filler: a second lip flip 5 days after today's would break the toxin gap.
+    future = book(patient_a, practitioner, filler, at(date(2026, 12, 1), "10:00"))
     book(patient_b, practitioner, flip, at(date(2026, 12, 1), "11:00"))
     _, link = services.consent_request_send(appointment=future, by=front_desk, now=NOW)
     (signature,) = sign_consents(future)
     today = book(patient_a, practitioner, flip, at(date(2026, 11, 26), "15:00"), attestation="yes")
     sign_consents(today)
     booking_services.appointment_check_in(
-        appointment=today, by=front_desk, kept_window=True, now=at(date(2026, 11, 26), "14:55")
+        appointment=today, by=front_desk, now=at(date(2026, 11, 26), "14:55")
     )
+    same_day(today, now=NOW)
     record = services.treatment_start(appointment=today, by=practitioner.user, now=NOW)
     line = services.injection_add(
         record=record,
@@ -238,7 +253,6 @@ def world(
     booking_services.appointment_check_in(
         appointment=checked_in,
         by=front_desk,
-        kept_window=True,
         now=at(date(2026, 11, 26), "15:55"),
     )
     return {

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from bookings import services as bookings
 from bookings.models import Appointment, AppointmentEvent, Notification
-from bookings.rules import Verdict, precare_check
 from clinic import services as people
 from clinic.medical import ALL_NO, Anticoagulant
 from clinic.models import MedicalHistory, Patient
@@ -23,6 +22,7 @@ from tests.factories import LotFactory
 from tests.helpers import NOW, at, book, history
 from treatments import services
 from treatments.models import ConsentSignature, InjectionLine, Lot, Product, TreatmentRecord
+from treatments.safety.precare import Verdict, precare_check
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = settings(
@@ -205,11 +205,11 @@ def test_consent_sign(healthy, injector, flip, name, signature, agreed, born, ua
 def test_the_treatment_record(
     healthy, injector, flip, site, amount, dilution, depth, needle, notes, reason, password
 ):
-    from tests.treatments.test_records import ready
+    from tests.treatments.test_records import DAY, ready
 
     with rolled_back():
         appointment = ready(healthy, injector, flip)
-        record = services.treatment_start(appointment=appointment, by=injector.user)
+        record = services.treatment_start(appointment=appointment, by=injector.user, now=DAY)
         lot = LotFactory()
         attempt(
             lambda: services.injection_add(
@@ -265,7 +265,7 @@ form_data = st.dictionaries(
             "reason",
             "attestation",
             "notes",
-            "kept_window",
+            "window_kept",
             "typed_name",
             "agreed",
             "signature",

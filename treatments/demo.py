@@ -100,10 +100,20 @@ def seed_treatment(*, password, now=None):
             now=at - timedelta(days=2),
         )
         bookings.appointment_check_in(
+            appointment=appointment, by=practitioner.user, now=at - timedelta(minutes=10)
+        )
+        services.same_day_check_record(
             appointment=appointment,
             by=practitioner.user,
-            kept_window=True,
-            now=at - timedelta(minutes=10),
+            now=at - timedelta(minutes=5),
+            window_kept=True,
+            pregnant_or_breastfeeding=False,
+            active_cold_sore=False,
+            infection_at_site=False,
+            antibiotics_now=False,
+            dental_work_recent=False,
+            illness_or_vaccination_recent=False,
+            toxin_elsewhere_on=None,
         )
         record = services.treatment_start(appointment=appointment, by=practitioner.user, now=at)
         lot = Lot.objects.get(lot_number="C3791AC4")

@@ -70,6 +70,7 @@ class ConsentSignForm(ServiceForm):
         "signature_invalid": "signature",
         "signature_too_large": "signature",
         "signature_blank": "signature",
+        "signature_filled": "signature",
     }
 
     def __init__(self, *args, ask_birth_date, **kwargs):
@@ -201,3 +202,55 @@ class AddendumForm(SignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.order_fields(["reason", "text", "password"])
+
+
+def _yes_no(label, *, yes="Yes", no="No"):
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("yes", yes), ("no", no)],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Ask the patient, then choose yes or no.")},
+    )
+
+
+class SameDayCheckForm(ServiceForm):
+    """Today's safety questions, asked by the treating practitioner. The
+    window question names the real first day of the minimum window."""
+
+    window_kept = _yes_no("", yes=_("Yes: none since then"), no=_("No: they have had some"))
+    pregnant_or_breastfeeding = _yes_no(_("Pregnant, possibly pregnant, or breastfeeding now?"))
+    active_cold_sore = _yes_no(_("A cold sore on or near the lips now (or starting to tingle)?"))
+    infection_at_site = _yes_no(
+        _("Any spots, rash, infection or inflammation on or around the lips now?")
+    )
+    antibiotics_now = _yes_no(_("Taking antibiotics now?"))
+    dental_work_recent = _yes_no(_("Any dental treatment in the last 2 weeks?"))
+    illness_or_vaccination_recent = _yes_no(
+        _("An illness (cold, flu, fever) or a vaccination in the last 2 weeks?")
+    )
+    toxin_elsewhere_on = forms.DateField(
+        label=_("Botox, Dysport or another toxin anywhere else since their last visit here: when?"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave blank if none."),
+    )
+
+    def __init__(self, *args, window_from, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["window_kept"].label = _(
+            "Has the patient had no alcohol and no blood thinners (aspirin, ibuprofen, "
+            "naproxen, fish oil, vitamin E, ginkgo, garlic tablets, St John's wort) since "
+            "%(day)s?"
+        ) % {"day": f"{window_from:%A} {window_from.day} {window_from:%B}"}
+
+    def clean_toxin_elsewhere_on(self):
+        day = self.cleaned_data.get("toxin_elsewhere_on")
+        if day and day > self.today:
+            raise forms.ValidationError(_("That date is in the future: give the day it was done."))
+        if day and (self.today - day).days > 366:
+            raise forms.ValidationError(
+                _("Only toxin in the last year matters here: leave it blank if it was earlier.")
+            )
+        return day

@@ -56,11 +56,11 @@ class Row:
 
 
 def _yes(field_name):
-    return lambda facts: bool(getattr(facts.answers, field_name))
+    return lambda facts: bool(getattr(facts.answers, field_name, None))
 
 
 def _any_yes(*field_names):
-    return lambda facts: any(getattr(facts.answers, name) for name in field_names)
+    return lambda facts: any(getattr(facts.answers, name, None) for name in field_names)
 
 
 def _on_anticoagulants(facts):
@@ -83,8 +83,8 @@ TABLE = [
         "Infection or inflammation at the injection site: defer until it has cleared."),
     Row("pregnancy", BOTH, NO, _yes("pregnant_or_breastfeeding"),
         "Pregnant or breastfeeding: safety not established; defer until after breastfeeding."),
-    Row("under_18", BOTH, NO, lambda f: f.age < MINIMUM_AGE,
-        "Under 18 on the treatment date: cosmetic injections are for adults only."),
+    Row("active_cold_sore", BOTH, NO, _yes("active_cold_sore"),
+        "Active cold sore on or near the lips: defer until it has fully healed."),
     Row("anticoagulants", BOTH, CAUTION, _on_anticoagulants,
         "On a prescribed blood thinner: never ask the patient to stop it; "
         "review the bruising and haematoma risk."),
@@ -97,7 +97,14 @@ TABLE = [
         "Taking an aminoglycoside antibiotic: it strengthens the toxin's effect; "
         "consider deferring until the course ends."),
     Row("toxin_cows_milk", T, CAUTION, _yes("allergy_cows_milk_protein"),
-        "Cow's milk protein allergy: Dysport must not be used; use Botox."),
+        "Cow's milk protein allergy: Dysport and Azzalure must not be used; use Botox, "
+        "Vistabel or Bocouture."),
+    Row("toxin_albumin", T, NO, _yes("allergy_human_albumin"),
+        "Allergy to human albumin: every botulinum toxin product contains it; do not inject "
+        "toxin."),
+    Row("autoimmune", BOTH, CAUTION, _yes("autoimmune_disease"),
+        "Autoimmune disease: higher risk of delayed reactions; check it is stable and not "
+        "flaring."),
     # Hyaluronic acid filler (Juvederm, Restylane)
     Row("filler_anaphylaxis", F, NO, _any_yes("anaphylaxis_history", "multiple_severe_allergies"),
         "History of anaphylaxis or several severe allergies: do not inject filler."),
@@ -105,8 +112,19 @@ TABLE = [
         "Allergy to gram-positive bacterial proteins: do not inject HA filler."),
     Row("filler_lidocaine", F, NO, _yes("allergy_lidocaine"),
         "Allergy to lidocaine or amide anaesthetics: our fillers contain lidocaine."),
-    Row("filler_active_cold_sore", F, NO, _yes("active_cold_sore"),
-        "Active cold sore: defer filler until it has fully healed."),
+    Row("filler_previous_reaction", F, NO, _yes("reaction_to_ha_filler"),
+        "Previous bad reaction to hyaluronic-acid filler: do not inject HA filler."),
+    Row("filler_hyaluronidase_allergy", F, CAUTION, _yes("allergy_hyaluronidase_or_bee_venom"),
+        "Allergy to hyaluronidase or bee venom: the enzyme that dissolves filler in an "
+        "emergency may not be safe to use; weigh that before injecting."),
+    Row("filler_keloid", F, CAUTION, _yes("keloid_scarring"),
+        "Keloid or raised scarring: needle marks can scar; discuss the risk."),
+    Row("filler_permanent", F, CAUTION, _yes("permanent_lip_filler_or_implant"),
+        "Permanent filler or an implant in the lips: HA filler over it raises the risk of "
+        "nodules and infection; assess before injecting."),
+    Row("filler_vascular_history", F, CAUTION, _yes("previous_vascular_complication"),
+        "A blocked blood vessel after filler before: inject slowly, low pressure, small "
+        "amounts, with hyaluronidase at hand."),
     Row("filler_under_22", F, CAUTION, lambda f: MINIMUM_AGE <= f.age < FILLER_LABEL_AGE,
         "Aged 18-21: some lip-filler labels are approved from 22 only."),
     Row("filler_bleeding", F, CAUTION, _yes("bleeding_disorder"),

@@ -30,6 +30,7 @@ urlpatterns += [
 ]
 
 urlpatterns += [
+    path("appointments/<int:appointment_pk>/same-day/", views.same_day_check, name="same_day"),
     path("appointments/<int:appointment_pk>/treatment/", views.record_start, name="record_start"),
     path("treatments/<int:pk>/", views.record_detail, name="record"),
     path("treatments/<int:pk>/save/", views.record_save, name="record_save"),

@@ -32,6 +32,7 @@ from treatments.forms import (
     InjectionForm,
     LotReceiveForm,
     RecordForm,
+    SameDayCheckForm,
     SignForm,
 )
 from treatments.guessing import consent_link_closed_by_guessing, consent_link_wrong_details
@@ -362,6 +363,7 @@ def _records(request):
         "appointment",
         "medical_history",
         "signed_by",
+        "same_day_check__asked_by",
     )
 
 
@@ -377,10 +379,57 @@ def record_start(request, appointment_pk):
     return redirect(record)
 
 
+@permission_required("treatments.add_samedaycheck")
+def same_day_check(request, appointment_pk):
+    """Today's safety questions, then the treatment record. A blocking
+    answer stops here and offers the earliest new date."""
+    appointment = get_object_or_404(
+        Appointment.objects.visible_to(request.user).select_related(
+            "patient", "procedure", "practitioner__user"
+        ),
+        pk=appointment_pk,
+    )
+    existing = TreatmentRecord.objects.filter(appointment=appointment).first()
+    if existing is not None:
+        return redirect(existing)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    form = SameDayCheckForm(
+        post_data(request),
+        window_from=services.same_day_window_start(appointment, now=now),
+        today=today,
+    )
+    safety = None
+    if request.method == "POST" and form.is_valid():
+        result = form.call_service(
+            services.same_day_check_record,
+            appointment=appointment,
+            by=request.user,
+            now=now,
+            **form.cleaned_data,
+        )
+        if result is not None:
+            _, safety = result
+            if not safety.refused:
+                record = form.call_service(
+                    services.treatment_start, appointment=appointment, by=request.user, now=now
+                )
+                if record is not None:
+                    return redirect(record)
+    return render(
+        request,
+        "treatments/same_day.html",
+        {"appointment": appointment, "form": form, "safety": safety},
+        status=200,
+    )
+
+
 def _record_page(request, record, *, status=200, **forms):
     today = timezone.localdate(record.appointment.starts_at)
     lines = list(record.lines.select_related("product", "lot"))
     doses = services.record_doses(record, lines)
+    safety = None if record.is_signed else services.record_safety(record, lines)
+    dose_notes = [f for f in safety.findings if f.rule == "doses"] if safety else []
     by_site = {}
     for line in lines:
         by_site.setdefault(line.site, []).append(line)
@@ -395,6 +444,9 @@ def _record_page(request, record, *, status=200, **forms):
         "record": record,
         "lines": lines,
         "doses": doses,
+        "dose_notes": dose_notes,
+        "needs_reason": any(f.code == "dose_above_maximum" for f in dose_notes),
+        "check": record.same_day_check,
         "chart": chart,
         "editable": editable,
         "can_sign": can_sign,

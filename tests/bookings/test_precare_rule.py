@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from bookings.rules import Verdict, precare_check
+from treatments.safety.precare import Verdict, precare_check
 
 D = date(2026, 12, 10)  # a Thursday
 

@@ -286,7 +286,7 @@ def test_only_booked_appointments_move(healthy, injector, flip, front_desk):
 def test_cancelling_needs_a_reason(healthy, injector, flip, front_desk):
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     refused(
-        "reason_required",
+        "cancel_reason_required",
         services.appointment_cancel,
         appointment=appointment,
         by=front_desk,
@@ -305,29 +305,16 @@ def due_today(healthy, injector, flip):
     return appointment, at(D5, "08:30")
 
 
-def test_check_in_confirms_the_window(due_today, front_desk):
+def test_check_in_marks_the_arrival_only(due_today, front_desk):
+    # The window is confirmed by the practitioner in the same-day check
+    # (tests/treatments/test_same_day.py), not by the front desk.
     appointment, now = due_today
-    checked = services.appointment_check_in(
-        appointment=appointment, by=front_desk, kept_window=True, now=now
-    )
+    checked = services.appointment_check_in(appointment=appointment, by=front_desk, now=now)
     assert (checked.status, checked.precare_confirmed_by, checked.precare_confirmed_at) == (
         "checked_in",
-        front_desk,
-        now,
+        None,
+        None,
     )
-
-
-def test_a_patient_who_did_not_keep_the_window_is_offered_a_new_date(due_today, front_desk):
-    appointment, now = due_today
-    message = refused(
-        "precare_not_kept",
-        services.appointment_check_in,
-        appointment=appointment,
-        by=front_desk,
-        kept_window=False,
-        now=now,
-    )
-    assert "Friday 4 December 2026" in message  # 1 December + 3 days
 
 
 def test_check_in_is_on_the_day(due_today, front_desk):
@@ -337,21 +324,24 @@ def test_check_in_is_on_the_day(due_today, front_desk):
         services.appointment_check_in,
         appointment=appointment,
         by=front_desk,
-        kept_window=True,
         now=NOW,
     )
 
 
-def test_check_in_needs_a_current_history(injector, flip, front_desk):
+def test_check_in_flags_a_missing_history_and_refuses_a_contraindication(
+    injector, flip, front_desk
+):
     patient = PatientFactory()
     appointment = book(patient, injector, flip, at(D5, "11:00"))
     now = at(D5, "08:30")
-    kwargs = {"appointment": appointment, "by": front_desk, "kept_window": True, "now": now}
-    refused("history_missing", services.appointment_check_in, **kwargs)
-    MedicalHistoryFactory(patient=patient, submitted_at=datetime(2026, 5, 30, tzinfo=LONDON))
-    assert "re-confirm" in refused("history_stale", services.appointment_check_in, **kwargs)
     history(patient, pregnant_or_breastfeeding=True)
+    kwargs = {"appointment": appointment, "by": front_desk, "now": now}
     refused("contraindicated", services.appointment_check_in, **kwargs)
+    other = PatientFactory()
+    later = book(other, injector, flip, at(D5, "12:00"))
+    checked = services.appointment_check_in(appointment=later, by=front_desk, now=now)
+    assert checked.history_state == "missing"
+    assert checked.events.get(kind="checked_in").details["flags"] == ["history_needed"]
 
 
 def test_no_show_only_after_the_start(due_today, front_desk):
@@ -372,14 +362,13 @@ def test_no_show_only_after_the_start(due_today, front_desk):
         services.appointment_check_in,
         appointment=appointment,
         by=front_desk,
-        kept_window=True,
         now=at(D5, "11:30"),
     )
 
 
 def test_complete_after_check_in(due_today, front_desk, injector):
     appointment, now = due_today
-    services.appointment_check_in(appointment=appointment, by=front_desk, kept_window=True, now=now)
+    services.appointment_check_in(appointment=appointment, by=front_desk, now=now)
     done = services.appointment_complete(appointment=appointment, by=injector.user, now=now)
     assert done.status == "completed"
     assert list(done.events.values_list("kind", flat=True)) == ["booked", "checked_in", "completed"]

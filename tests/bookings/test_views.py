@@ -137,14 +137,9 @@ def test_move_cancel_check_in_and_no_show_pages(desk, healthy, injector, flip, m
     assert "Give a reason" in response.context["form"].errors["reason"][0]
 
     monkeypatch.setattr("django.utils.timezone.now", lambda: at(D5, "09:50"))
-    response = desk.post(reverse("bookings:check_in", args=[appointment.pk]), {"kept_window": "no"})
-    assert response.context["earliest"] == date(2026, 12, 4)
-    assert "Friday 4 December 2026" in response.content.decode()
-    appointment.refresh_from_db()
-    assert appointment.status == "booked"
-    response = desk.post(
-        reverse("bookings:check_in", args=[appointment.pk]), {"kept_window": "yes"}
-    )
+    page = desk.get(reverse("bookings:check_in", args=[appointment.pk]))
+    assert "alcohol" not in page.content.decode()  # the practitioner asks, on the day
+    response = desk.post(reverse("bookings:check_in", args=[appointment.pk]), {})
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"

@@ -130,7 +130,7 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
         attestation="No alcohol or painkillers since the weekend.",
     )
     sign_consents(appointment, now=NOW)
-    bookings.appointment_check_in(appointment=appointment, by=front_desk, kept_window=True)
+    bookings.appointment_check_in(appointment=appointment, by=front_desk)
     lot = LotFactory(lot_number="BROWSER1")
 
     def steps(page):

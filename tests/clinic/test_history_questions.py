@@ -239,19 +239,16 @@ def test_booking_keeps_the_state_and_pages_flag_it(injector, flip):
     assert "history_incomplete" in appointment_badges(loaded)
 
 
-def test_check_in_refuses_an_incomplete_history(injector, flip, front_desk):
+def test_check_in_flags_an_incomplete_history(injector, flip, front_desk):
+    # Check-in is the arrival marker: the history is completed before treatment.
     patient = PatientFactory()
     old_history(patient)
     appointment = book(patient, injector, flip, at(D5, "11:00"))
-    msg = refused(
-        "history_incomplete",
-        booking_services.appointment_check_in,
-        appointment=appointment,
-        by=front_desk,
-        kept_window=True,
-        now=at(D5, "08:30"),
+    checked = booking_services.appointment_check_in(
+        appointment=appointment, by=front_desk, now=at(D5, "08:30")
     )
-    assert "missing answers to questions added since it was given" in msg
+    assert checked.history_state == "incomplete"
+    assert checked.events.get(kind="checked_in").details["flags"] == ["history_needed"]
 
 
 def test_treatment_start_refuses_an_incomplete_history(frozen_now, healthy, injector, flip):
@@ -259,9 +256,7 @@ def test_treatment_start_refuses_an_incomplete_history(frozen_now, healthy, inje
     # the questions were added, by a path that skips the form) lacks answers.
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     sign_consents(appointment)
-    booking_services.appointment_check_in(
-        appointment=appointment, by=injector.user, kept_window=True, now=DAY
-    )
+    booking_services.appointment_check_in(appointment=appointment, by=injector.user, now=DAY)
     old_history(healthy, submitted_at=DAY - timedelta(minutes=5))
     msg = refused(
         "history_incomplete",

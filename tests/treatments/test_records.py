@@ -13,7 +13,7 @@ from bookings.notifications import send_due
 from clinic.db import RecordIsFinal
 from clinic.models import AuditEvent
 from tests.factories import PASSWORD, LotFactory, MedicalHistoryFactory, PractitionerFactory
-from tests.helpers import LONDON, at, book, history, sign_consents
+from tests.helpers import LONDON, at, book, history, same_day, sign_consents
 from treatments import services
 from treatments.models import InjectionLine, Lot, Product, TreatmentRecord
 from treatments.rules import FollowUpRule, follow_up
@@ -37,9 +37,8 @@ def ready(patient, practitioner, procedure, *, consent=True, check_in=True, at_t
     if consent:
         consent_all(appointment)
     if check_in:
-        bookings.appointment_check_in(
-            appointment=appointment, by=practitioner.user, kept_window=True, now=DAY
-        )
+        bookings.appointment_check_in(appointment=appointment, by=practitioner.user, now=DAY)
+        same_day(appointment, now=DAY)
     return appointment
 
 
@@ -141,11 +140,15 @@ def test_start_needs_every_consent(healthy, injector, combined):
     assert "lip filler" in msg.lower() and "lip flip" not in msg.lower().split(":")[1]
 
 
-def test_start_needs_the_window_confirmed(healthy, injector, flip):
-    appointment = ready(healthy, injector, flip)
-    Appointment.objects.filter(pk=appointment.pk).update(precare_confirmed_at=None)
+def test_start_needs_todays_safety_check(healthy, injector, flip):
+    appointment = ready(healthy, injector, flip, check_in=False)
+    bookings.appointment_check_in(appointment=appointment, by=injector.user, now=DAY)
     refused(
-        "precare_not_confirmed", services.treatment_start, appointment=appointment, by=injector.user
+        "same_day_missing",
+        services.treatment_start,
+        appointment=appointment,
+        by=injector.user,
+        now=DAY,
     )
 
 
@@ -153,7 +156,7 @@ def test_start_refuses_a_contraindication_found_after_check_in(healthy, injector
     appointment = ready(healthy, injector, flip)
     history(healthy, pregnant_or_breastfeeding=True)
     msg = refused(
-        "contraindicated", services.treatment_start, appointment=appointment, by=injector.user
+        "ruled_out", services.treatment_start, appointment=appointment, by=injector.user, now=DAY
     )
     assert "breastfeeding" in msg
 
@@ -226,7 +229,7 @@ def test_an_empty_lot_and_a_short_lot(flip_record):
 def test_dysport_is_refused_for_a_cows_milk_allergy(healthy, injector, flip, dysport):
     history(healthy, allergy_cows_milk_protein=True)
     record = services.treatment_start(appointment=ready(healthy, injector, flip), by=injector.user)
-    refused("cows_milk_allergy", add, record=record, lot=dysport)
+    refused("product_contraindicated", add, record=record, lot=dysport)
 
 
 def test_only_the_treating_practitioner_writes_the_draft(flip_record, botox):
@@ -593,9 +596,8 @@ def _treated(indexes, injector, flip, lot):
         history(patient)
         appointment = book(patient, injector, flip, at(D5, "09:00") + timedelta(minutes=30 * index))
         consent_all(appointment)
-        bookings.appointment_check_in(
-            appointment=appointment, by=injector.user, kept_window=True, now=DAY
-        )
+        bookings.appointment_check_in(appointment=appointment, by=injector.user, now=DAY)
+        same_day(appointment, now=DAY)
         record = services.treatment_start(appointment=appointment, by=injector.user, now=DAY)
         add(record, lot)
         complete(record)
@@ -622,7 +624,7 @@ def test_recall_is_for_managers(client, injector):
 
 
 def test_patient_chart_in_bounded_queries(
-    client, healthy, injector, flip, botox, django_assert_max_num_queries
+    client, healthy, injector, flip, filler, botox, volbella, django_assert_max_num_queries
 ):
     client.force_login(injector.user)
     record = services.treatment_start(appointment=ready(healthy, injector, flip), by=injector.user)
@@ -633,10 +635,11 @@ def test_patient_chart_in_bounded_queries(
     with django_assert_max_num_queries(20) as few:
         client.get(url)
     _treated(range(4, 8), injector, flip, botox)  # other patients' records must not count
+    # Filler: a second lip flip the same day breaks the 90-day toxin gap.
     second = services.treatment_start(
-        appointment=ready(healthy, injector, flip, at_time="15:00"), by=injector.user
+        appointment=ready(healthy, injector, filler, at_time="15:00"), by=injector.user
     )
-    add(second, botox)
+    add(second, volbella, "FB-UL", "0.5", depth="submucosal", needle="30G needle")
     complete(second)
     services.treatment_sign(record=second, by=injector.user, password=PASSWORD)
     with django_assert_max_num_queries(len(few.captured_queries)):

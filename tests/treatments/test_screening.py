@@ -40,7 +40,19 @@ ROWS = [
     ({"multiple_severe_allergies": True}, "filler_anaphylaxis", None, CONTRA),
     ({"allergy_gram_positive_bacteria": True}, "filler_gram_positive", None, CONTRA),
     ({"allergy_lidocaine": True}, "filler_lidocaine", None, CONTRA),
-    ({"active_cold_sore": True}, "filler_active_cold_sore", None, CONTRA),
+    ({"active_cold_sore": True}, "active_cold_sore", CONTRA, CONTRA),
+    ({"allergy_human_albumin": True}, "toxin_albumin", CONTRA, None),
+    ({"autoimmune_disease": True}, "autoimmune", CAUTION, CAUTION),
+    ({"reaction_to_ha_filler": True}, "filler_previous_reaction", None, CONTRA),
+    (
+        {"allergy_hyaluronidase_or_bee_venom": True},
+        "filler_hyaluronidase_allergy",
+        None,
+        CAUTION,
+    ),
+    ({"keloid_scarring": True}, "filler_keloid", None, CAUTION),
+    ({"permanent_lip_filler_or_implant": True}, "filler_permanent", None, CAUTION),
+    ({"previous_vascular_complication": True}, "filler_vascular_history", None, CAUTION),
     ({"bleeding_disorder": True}, "filler_bleeding", None, CAUTION),
     ({"immunosuppressed": True}, "filler_immunosuppressed", None, CAUTION),
     ({"cold_sores": True}, "filler_cold_sores", None, CAUTION),
@@ -83,7 +95,9 @@ def test_a_combined_procedure_lists_a_shared_finding_once():
 @pytest.mark.parametrize(
     ("born", "flip", "filler"),
     [
-        (date(2008, 12, 11), CONTRA, CONTRA),  # 17: turns 18 the day after
+        # Under 18 is the safety engine's age rule (tests/treatments/test_safety_engine.py),
+        # never waiting for a history; the table only knows the filler labels' 22.
+        (date(2008, 12, 11), CLEAR, CLEAR),  # 17: turns 18 the day after
         (date(2008, 12, 10), CLEAR, CAUTION),  # 18 on the day
         (date(2004, 12, 11), CLEAR, CAUTION),  # 21: some labels say 22
         (date(2004, 12, 10), CLEAR, CLEAR),  # 22 on the day

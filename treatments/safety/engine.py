@@ -767,3 +767,13 @@ def evaluate(case: Case) -> Assessment:
     findings.sort(key=lambda f: order[f.outcome])
     precare = precare_for(case) if case.step in BOOKING_STEPS else None
     return Assessment(case, tuple(findings), precare)
+
+
+def toxin_possible_from(patient: PatientFacts, part: Part) -> date | None:
+    """The first day `part` (a toxin procedure) may be given again: the last
+    toxin treatment, here or stated elsewhere, plus the part's minimum gap.
+    None when there is no earlier toxin or no gap."""
+    if part.agent != Agent.TOXIN or not part.min_days_between:
+        return None
+    last = max((t.day for t in patient.past if Agent.TOXIN in t.agents), default=None)
+    return last + timedelta(days=part.min_days_between) if last else None
