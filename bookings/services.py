@@ -32,6 +32,11 @@ from treatments.safety import engine
 from treatments.safety.engine import Case, Step, evaluate
 
 IN_PAST = Refusal("in_past", "That time has already passed. Pick a time later than now.")
+OFF_GRID = Refusal(
+    "off_grid",
+    "Appointments start every %(grid)s minutes (10:00, 10:%(grid)02d and so on). Pick one of "
+    "those times.",
+)
 PROCEDURE_NOT_OFFERED = Refusal(
     "procedure_not_offered", "%(procedure)s is no longer offered. Pick another procedure."
 )
@@ -159,6 +164,9 @@ def assess(
 
     if starts_at <= now:
         raise IN_PAST.error()
+    local = timezone.localtime(starts_at)
+    if local.minute % settings.BOOKING_GRID_MINUTES or local.second or local.microsecond:
+        raise OFF_GRID.error(grid=settings.BOOKING_GRID_MINUTES)
     if not procedure.is_active:
         raise PROCEDURE_NOT_OFFERED.error(procedure=procedure)
     if not (practitioner.is_active and practitioner.user.is_active):

@@ -5,6 +5,8 @@ saves, and raises ValidationError with a stable `code` and a message that says
 what to do. Error messages are module constants that tests reuse.
 """
 
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
@@ -46,6 +48,25 @@ TOXIN_ELSEWHERE_DATE_TOO_OLD = (
     "about the last %(months)s months: check the year, or answer no."
 )
 
+NAME_UNREADABLE = (
+    "A name needs letters, and no invisible or control characters (they can come from "
+    "copying and pasting). Type the name again."
+)
+HISTORY_TEXT_TOO_LONG = (
+    "Keep this to %(limit)s characters (it has %(length)s): a summary here, the rest in "
+    "person with the practitioner."
+)
+DENTAL_DATE_OUT_OF_RANGE = (
+    "Give a dental treatment date within a year of today (%(earliest)s to %(latest)s). "
+    "Check the year."
+)
+# Free text in a medical history: a page of notes, not a megabyte.
+HISTORY_TEXT_LIMIT = 2000
+HISTORY_TEXT_FIELDS = ("allergy_details", "other_medicines", "notes")
+# Characters no name contains: controls, zero-width and other format marks,
+# private-use and unassigned code points, line and paragraph separators.
+UNPRINTABLE = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}
+
 PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")
 # The history's answers beyond the yes/no questions, in the form's order.
 HISTORY_DETAIL_FIELDS = (
@@ -60,7 +81,20 @@ HISTORY_DETAIL_FIELDS = (
 HISTORY_FIELDS = (*YES_NO_FIELDS, "toxin_elsewhere_date", *HISTORY_DETAIL_FIELDS)
 
 
+def _readable_name(text):
+    return any(ch.isalpha() for ch in text) and not any(
+        unicodedata.category(ch) in UNPRINTABLE for ch in text
+    )
+
+
 def _check_patient(patient, *, today):
+    unreadable = {
+        name: ValidationError(NAME_UNREADABLE, code="name_unreadable")
+        for name in ("first_name", "last_name")
+        if not _readable_name(getattr(patient, name))
+    }
+    if unreadable:
+        raise ValidationError(unreadable)
     born = patient.date_of_birth
     if born and born > today:
         raise ValidationError(BORN_IN_FUTURE, code="born_in_future")
@@ -135,8 +169,34 @@ def medical_history_submit(*, patient, submitted_by, source, now=None, **answers
         history.toxin_elsewhere_date = None  # a date means nothing without a yes
     history.full_clean()
     _check_toxin_elsewhere(history, today=timezone.localdate(history.submitted_at))
+    _check_history_bounds(history, today=timezone.localdate(history.submitted_at))
     history.save()
     return history
+
+
+def _check_history_bounds(history, *, today):
+    """Free text of a sensible length, and a dental date near today (the
+    question asks about the last or next four weeks; a year either side
+    allows for a rough answer, not the year 1 or 9999)."""
+    problems = {}
+    for name in HISTORY_TEXT_FIELDS:
+        length = len(getattr(history, name) or "")
+        if length > HISTORY_TEXT_LIMIT:
+            problems[name] = ValidationError(
+                HISTORY_TEXT_TOO_LONG,
+                code="history_text_too_long",
+                params={"limit": HISTORY_TEXT_LIMIT, "length": length},
+            )
+    dental = history.dental_work_date
+    earliest, latest = add_months(today, -12), add_months(today, 12)
+    if dental is not None and not earliest <= dental <= latest:
+        problems["dental_work_date"] = ValidationError(
+            DENTAL_DATE_OUT_OF_RANGE,
+            code="dental_date_out_of_range",
+            params={"earliest": f"{earliest:%d/%m/%Y}", "latest": f"{latest:%d/%m/%Y}"},
+        )
+    if problems:
+        raise ValidationError(problems)
 
 
 @transaction.atomic

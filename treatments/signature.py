@@ -18,12 +18,18 @@ MAX_BYTES = 300_000
 MAX_SIDE = 4000
 MIN_SIDE = 50
 MIN_INK_PIXELS = 150  # a signature, not a tap on the pad
+MAX_INK_SHARE = 0.4  # a signature is lines: a pad painted over is not one
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 SIGNATURE_MISSING = "Draw your signature in the box (with a finger, a pen or the mouse)."
 SIGNATURE_INVALID = "The signature could not be read. Clear the box and draw it again."
 SIGNATURE_TOO_LARGE = "The signature image is too large. Clear the box and draw it again."
 SIGNATURE_BLANK = (
     "The signature box looks empty or has only a dot. Draw your full signature in the box."
+)
+SIGNATURE_FILLED = (
+    "The signature box looks filled in rather than signed. Clear the box and draw your "
+    "signature with a line."
 )
 
 
@@ -43,6 +49,9 @@ def signature_png(data_url: str) -> bytes:
         raise ValidationError(SIGNATURE_INVALID, code="signature_invalid") from None
     if len(raw) > MAX_BYTES:
         raise ValidationError(SIGNATURE_TOO_LARGE, code="signature_too_large")
+    if not _png_ends_at_iend(raw):
+        # Bytes hidden after the image would be kept as "evidence" unseen.
+        raise ValidationError(SIGNATURE_INVALID, code="signature_invalid")
     try:
         with Image.open(io.BytesIO(raw)) as image:
             if image.format != "PNG":
@@ -56,7 +65,23 @@ def signature_png(data_url: str) -> bytes:
         raise ValidationError(SIGNATURE_INVALID, code="signature_invalid") from None
     if ink < MIN_INK_PIXELS:
         raise ValidationError(SIGNATURE_BLANK, code="signature_blank")
+    if ink > MAX_INK_SHARE * width * height:
+        raise ValidationError(SIGNATURE_FILLED, code="signature_filled")
     return raw
+
+
+def _png_ends_at_iend(raw: bytes) -> bool:
+    """True when `raw` is PNG chunks from the signature to IEND and nothing after."""
+    if not raw.startswith(PNG_MAGIC):
+        return False
+    offset = len(PNG_MAGIC)
+    while offset + 12 <= len(raw):
+        length = int.from_bytes(raw[offset : offset + 4], "big")
+        kind = raw[offset + 4 : offset + 8]
+        offset += 12 + length
+        if kind == b"IEND":
+            return offset == len(raw)
+    return False
 
 
 def _ink_pixels(image):

@@ -108,6 +108,21 @@ def test_bad_drawings_are_refused(data_url, code):
     assert exc.value.code == code
 
 
+def test_bytes_hidden_after_the_image_are_refused():
+    raw = base64.b64decode(SIGNATURE.split(",", 1)[1]) + b"<script>hidden</script>"
+    with pytest.raises(ValidationError) as exc:
+        signature_png("data:image/png;base64," + base64.b64encode(raw).decode())
+    assert exc.value.code == "signature_invalid"
+
+
+def test_a_pad_painted_over_is_not_a_signature():
+    black = io.BytesIO()
+    Image.new("RGB", (4000, 4000), "black").save(black, "PNG")
+    with pytest.raises(ValidationError) as exc:
+        signature_png("data:image/png;base64," + base64.b64encode(black.getvalue()).decode())
+    assert exc.value.code == "signature_filled"
+
+
 def test_a_white_background_drawing_counts_dark_pixels():
     image = Image.new("RGB", (400, 150), "white")
     ImageDraw.Draw(image).line([(10, 100), (390, 20)], fill="black", width=5)
