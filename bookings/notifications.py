@@ -28,6 +28,7 @@ from django.utils.formats import date_format
 
 from bookings.ics import appointment_ics
 from bookings.models import Notification
+from treatments.aftercare import red_flags_for
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def enqueue(kind, *, patient, key, due_at, context, appointment=None, attachment
         "appointment": appointment,
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
+        "CLINIC_OUT_OF_HOURS_PHONE": settings.CLINIC_OUT_OF_HOURS_PHONE,
         "SITE_URL": settings.SITE_URL,
         **context,
     }
@@ -175,7 +177,8 @@ def appointment_booked(appointment, *, now):
         context={
             "instructions": precare_instructions(
                 appointment, anticoagulants=anticoagulants, today=timezone.localdate(now)
-            )
+            ),
+            "red_flags": red_flags_for(appointment.procedure.agents),
         },
         attachment=("appointment.ics", appointment_ics(appointment)),
     )
@@ -243,6 +246,7 @@ def treatment_signed(record, *, now):
         context={
             "record": record,
             "lines": [x for x in record.postcare_given.splitlines() if x.strip()],
+            "red_flags": red_flags_for(appointment.procedure.agents),
         },
     )
     if record.rebook_date:

@@ -219,6 +219,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 CLINIC_NAME = envstr("CLINIC_NAME", "Vermilion Lip Clinic")
 CLINIC_PHONE = envstr("CLINIC_PHONE", "020 7946 0000")
+# For a patient worried after a treatment, outside opening hours. Empty: the
+# clinic's own number.
+CLINIC_OUT_OF_HOURS_PHONE = envstr("CLINIC_OUT_OF_HOURS_PHONE", "") or CLINIC_PHONE
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOGGING = {
