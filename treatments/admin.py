@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from treatments.models import Lot, Procedure, Product, ProductDose
+from treatments.models import Lot, Procedure, Product, ProductDose, SubstanceWindow
 
 
 class ProductDoseInline(admin.TabularInline):
@@ -17,6 +17,19 @@ class ProcedureAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "code", "summary", "agent", "components", "is_active")}),
         ("Time in the chair", {"fields": ("chair_minutes", "buffer_minutes")}),
         ("Pre-care window", {"fields": ("precare_min_days", "precare_recommended_days")}),
+        (
+            "Doses a session (single procedures)",
+            {
+                "description": "Toxin in Botox-equivalent units, filler in mL, added up over "
+                "every product used in the session.",
+                "fields": (
+                    "dose_typical",
+                    "dose_maximum",
+                    "dose_line_ceiling",
+                    "dose_session_ceiling",
+                ),
+            },
+        ),
         (
             "After the visit",
             {
@@ -57,3 +70,11 @@ class LotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SubstanceWindow)
+class SubstanceWindowAdmin(admin.ModelAdmin):
+    """Longer pre-care windows for patients who take one blood thinner (many
+    clinics ask 7 days for ibuprofen and other NSAIDs)."""
+
+    list_display = ["substance", "min_days", "recommended_days"]

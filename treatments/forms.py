@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -239,6 +241,11 @@ class SameDayCheckForm(ServiceForm):
     def __init__(self, *args, window_from, today, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        # One line per question: a tap each, nothing to scroll past on a tablet.
+        self.helper.layout = Layout(
+            *(InlineRadios(name) for name in self.fields if name != "toxin_elsewhere_on"),
+            "toxin_elsewhere_on",
+        )
         self.fields["window_kept"].label = _(
             "Has the patient had no alcohol and no blood thinners (aspirin, ibuprofen, "
             "naproxen, fish oil, vitamin E, ginkgo, garlic tablets, St John's wort) since "

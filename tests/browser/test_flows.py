@@ -136,8 +136,9 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
     def steps(page):
         log_in(page, live_server.url, injector.user.email, PASSWORD)
         page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
-        page.get_by_role("button", name=re.compile("Start the treatment record")).click()
+        page.get_by_role("link", name=re.compile("Today's check")).click()
         page.wait_for_load_state()
+        answer_same_day(page)
         chosen = []
         for site in ("TX-L1", "TX-C", "TX-R1"):
             page.locator(f'.lip-chart [data-site="{site}"]').click()
@@ -167,4 +168,64 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
     assert record.is_signed and record.lines.count() == 3
     lot.refresh_from_db()
     assert lot.quantity_remaining == 94
+    assert violations == []
+
+
+SAME_DAY_QUESTIONS = (
+    "window_kept",
+    "pregnant_or_breastfeeding",
+    "active_cold_sore",
+    "infection_at_site",
+    "antibiotics_now",
+    "dental_work_recent",
+    "illness_or_vaccination_recent",
+)
+
+
+def answer_same_day(page, **answers):
+    """Answer today's safety questions (the window kept, everything else no,
+    unless `answers` says otherwise) and submit."""
+    for name in SAME_DAY_QUESTIONS:
+        value = answers.get(name, "yes" if name == "window_kept" else "no")
+        page.check(f'input[name="{name}"][value="{value}"]')
+    page.get_by_role("button", name=re.compile("Record the answers")).click()
+    page.wait_for_load_state()
+
+
+def test_a_blocking_answer_on_the_day_stops_the_treatment_and_offers_a_date(
+    browser, live_server, front_desk, healthy, injector, flip
+):
+    appointment = bookings.appointment_book(
+        patient=healthy,
+        practitioner=injector,
+        procedure=flip,
+        starts_at=local(timezone.localdate(), "15:00"),
+        booked_by=front_desk,
+        attestation="No alcohol or painkillers since the weekend.",
+    )
+    sign_consents(appointment, now=NOW)
+    bookings.appointment_check_in(appointment=appointment, by=front_desk)
+
+    def steps(page):
+        log_in(page, live_server.url, injector.user.email, PASSWORD)
+        page.goto(f"{live_server.url}/appointments/{appointment.pk}/same-day/")
+        question = page.locator("#same-day-form").inner_text()
+        answer_same_day(page, window_kept="no")
+        shot(page, "7-same-day-blocked")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shot(page, "7-same-day-blocked-phone")
+        return (
+            question,
+            page.locator("#refusal").inner_text(),
+            page.locator("#earliest").inner_text(),
+            page.csp_violations,
+        )
+
+    question, refusal, earliest, violations = browser.run(steps)
+    window_from = timezone.localdate() - timedelta(days=3)
+    assert f"since {window_from:%A} {window_from.day} {window_from:%B}?" in question
+    assert "Do not treat today" in refusal
+    new_date = timezone.localdate() + timedelta(days=3)
+    assert f"{new_date:%A} {new_date.day} {new_date:%B %Y}" in earliest
+    assert not TreatmentRecord.objects.filter(appointment=appointment).exists()
     assert violations == []
