@@ -4,10 +4,17 @@ The cases below each answered 500 once (issue 14). The fuzz test further down
 throws generated values at every GET parameter of every URL in the access
 matrix, as each persona."""
 
-import pytest
-from django.urls import reverse
+from datetime import date, datetime
 
-from tests.test_access_matrix import world  # noqa: F401 (a fixture)
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.test_access_matrix import MATRIX, PERSONAS, world  # noqa: F401 (world: a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +83,124 @@ def test_a_lot_recall_is_audited_whatever_the_lot_number_length(client, world): 
     event = AuditEvent.objects.get(what="lot recall")
     assert event.object_id == lot
     assert client.get(reverse("treatments:recall") + f"?lot={LONG_LOT}").status_code == 400
+
+
+# Every query parameter each page reads. `test_the_table_names_every_parameter_read`
+# fails when a page starts reading one that is not here, so the fuzz test
+# below cannot silently miss it.
+PARAMETERS = {
+    "audit_log": ["tab", "patient", "page"],
+    "patients:list": ["q", "page"],
+    "patients:create": ["next"],
+    "portal_move": ["from"],
+    "portal_move_confirm": ["procedure", "practitioner", "start"],
+    "treatments:stock": ["show"],
+    "treatments:recall": ["lot"],
+    "bookings:day": ["date"],
+    "bookings:week": ["date", "practitioner"],
+    "bookings:book": ["q"],
+    "bookings:outbox": ["show", "page"],
+    "bookings:book_patient": ["procedure", "practitioner", "on_or_after"],
+    "bookings:book_chosen_time": ["procedure", "practitioner", "on_or_after", "date", "time"],
+    "bookings:book_confirm": ["procedure", "practitioner", "start"],
+    "bookings:move": ["procedure", "practitioner", "on_or_after"],
+    "bookings:move_chosen_time": ["practitioner", "date", "time"],
+    "bookings:move_confirm": ["procedure", "practitioner", "start"],
+}
+GET_URLS = sorted(name for name, (method, _, _) in MATRIX.items() if method == "get")
+# A page that reads no parameter must also ignore one it does not expect.
+STRAY = "page"
+
+NASTY = [
+    "",
+    "\x00",
+    "a\x00b",
+    "2026-02-30",
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-31T23:59:59",
+    "2026-03-29T01:30:00",  # a London time that does not exist
+    "0",
+    "-1",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "x" * 5000,
+    "https://evil.example/",
+    "//evil.example",
+    "%",
+    "' OR 1=1 --",
+]
+values = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=60),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+        datetime.isoformat
+    ),
+    st.from_regex(r"\A[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}\Z"),
+    st.from_regex(r"\A[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?\Z"),
+)
+
+
+@pytest.fixture
+def clients(world):  # noqa: F811
+    signed_in = {}
+    for persona in PERSONAS:
+        client = Client()
+        if persona != "anonymous":
+            client.force_login(world["users"][persona])
+        signed_in[persona] = client
+    return signed_in
+
+
+@pytest.mark.parametrize("name", GET_URLS)
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_no_url_parameter_crashes_a_page(world, clients, name, data):  # noqa: F811
+    """Generated values for every parameter of `name`, as every persona: a
+    page may refuse (4xx) or redirect, never answer 5xx."""
+    valid = [str(world["flip"].pk), str(world["practitioner"].pk)]
+    params = {
+        param: data.draw(st.one_of(values, st.sampled_from(valid)), label=param)
+        for param in PARAMETERS.get(name, [STRAY])
+    }
+    url = reverse(name, kwargs=MATRIX[name][1](world))
+    for persona, client in clients.items():
+        with transaction.atomic():
+            response = client.get(url, params)
+            transaction.set_rollback(True)
+        assert response.status_code < 500, (persona, url, params)
+
+
+def test_the_table_names_every_parameter_read(world, clients, monkeypatch):  # noqa: F811
+    read = set()
+    original_get, original_getitem = MultiValueDict.get, MultiValueDict.__getitem__
+
+    def get(self, key, default=None):
+        read.add(key)
+        return original_get(self, key, default)
+
+    def getitem(self, key):
+        read.add(key)
+        return original_getitem(self, key)
+
+    monkeypatch.setattr(MultiValueDict, "get", get)
+    monkeypatch.setattr(MultiValueDict, "__getitem__", getitem)
+    missing = {}
+    for name in GET_URLS:
+        url = reverse(name, kwargs=MATRIX[name][1](world))
+        for client in clients.values():
+            read.clear()
+            with transaction.atomic():
+                client.get(url, {"unlisted": "1"})  # a query string binds the forms
+                transaction.set_rollback(True)
+            extra = read - set(PARAMETERS.get(name, [])) - {"unlisted"}
+            if extra:
+                missing.setdefault(name, set()).update(extra)
+    assert missing == {}
