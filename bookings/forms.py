@@ -50,7 +50,8 @@ class ChosenTimeForm(forms.Form):
 class ProposalForm(forms.Form):
     """A proposed booking carried in the query string of the confirm page."""
 
-    procedure = forms.ModelChoiceField(queryset=Procedure.objects.active().with_parts())
+    # No prefetch: a single procedure needs no second query (Procedure.parts).
+    procedure = forms.ModelChoiceField(queryset=Procedure.objects.active())
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.select_related("user"))
     start = MomentField(
         error_messages={"invalid": _("That time could not be read. Pick a slot again.")}

@@ -143,12 +143,15 @@ def safety_case(
     )
 
 
-def next_toxin_dates(patient, *, today: date, history=_UNLOADED):
+def next_toxin_dates(patient, *, today: date, history=_UNLOADED, procedures=None):
     """[(procedure, first possible day)] for each offered toxin procedure the
-    patient cannot have yet: "next lip flip possible from ..." on their pages."""
+    patient cannot have yet: "next lip flip possible from ..." on their pages.
+    Pass `procedures` (the offered ones) when the page has them already."""
     facts = patient_facts(patient, today=today, history=history, load_windows=False)
+    if procedures is None:
+        procedures = Procedure.objects.active().filter(agent=Agent.TOXIN)
     found = []
-    for procedure in Procedure.objects.active().filter(agent=Agent.TOXIN):
+    for procedure in (p for p in procedures if p.agent == Agent.TOXIN):
         (part,) = procedure_facts(procedure).parts
         day = toxin_possible_from(facts, part)
         if day and day > today:

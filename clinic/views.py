@@ -166,6 +166,7 @@ def patient_detail(request, pk):
     patient = _patient_for(request, pk)
     today = timezone.localdate()
     history = MedicalHistory.objects.latest_for(patient)
+    procedures = list(Procedure.objects.active().with_parts())
     screenings = [
         (
             procedure,
@@ -173,7 +174,7 @@ def patient_detail(request, pk):
                 patient=patient, procedure=procedure, on=today, today=today, history=history
             ),
         )
-        for procedure in Procedure.objects.active().with_parts()
+        for procedure in procedures
     ]
     clinical = request.user.has_perm("clinic.view_clinical_details")
     if clinical and history is not None:
@@ -187,7 +188,9 @@ def patient_detail(request, pk):
             "state": MedicalHistory.state_of(history, today=today),
             "screenings": screenings,
             "clinical": clinical,
-            "next_toxin": next_toxin_dates(patient, today=today, history=history),
+            "next_toxin": next_toxin_dates(
+                patient, today=today, history=history, procedures=procedures
+            ),
         },
     )
 

@@ -233,8 +233,14 @@ class Procedure(models.Model):
         return not self.agent
 
     def parts(self):
-        """The single procedures this one is made of (itself if single)."""
-        return list(self.components.all()) if self.is_combined else [self]
+        """The single procedures this one is made of (itself if single).
+        Read once per instance (or from `with_parts()`'s prefetch): a single
+        procedure costs no query, so pages that load one need no prefetch."""
+        if not self.is_combined:
+            return [self]
+        if "_parts" not in self.__dict__:
+            self.__dict__["_parts"] = list(self.components.all())
+        return self.__dict__["_parts"]
 
     @property
     def agents(self):

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -204,3 +205,21 @@ def test_flags_show_on_the_calendar_and_the_appointment(desk, injector, flip):
             in page
         )
         assert "no consent" in page
+
+
+def test_the_confirm_step_keeps_its_query_counts(
+    desk, healthy, injector, flip, django_assert_max_num_queries, monkeypatch
+):
+    # Issue 12: the safety engine reads the patient's appointments, and the
+    # confirm page and the booking itself still cost what they did before it
+    # (15 and 42 queries here, with the session and permission reads).
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+    url = reverse("bookings:book_confirm", args=[healthy.pk])
+    proposal = urlencode(
+        {"procedure": flip.pk, "practitioner": injector.pk, "start": at(D5, "10:00").isoformat()}
+    )
+    with django_assert_max_num_queries(15):
+        assert desk.get(f"{url}?{proposal}").status_code == 200
+    with django_assert_max_num_queries(42):
+        assert desk.post(f"{url}?{proposal}", {"notes": ""}).status_code == 302
+    assert healthy.appointments.count() == 1
