@@ -227,7 +227,6 @@ class ReasonForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Give a reason: it is kept with the record.")},
     )
-    field_for_code = {"reason_required": "reason"}
 
     def __init__(self, *args, label=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,45 +20,61 @@ from django.utils.http import urlsafe_base64_encode
 from bookings import notifications
 from clinic.medical import TOXIN_ELSEWHERE_MONTHS, YES_NO_FIELDS
 from clinic.models import MedicalHistory, Patient, User
+from clinic.refusals import Refusal
 from clinic.roles import Role
 from clinic.rules import add_months, age_on
 
-DUPLICATE_PATIENT = (
+DUPLICATE_PATIENT = Refusal(
+    "duplicate_patient",
     "A patient named %(name)s, born %(born)s, is already registered. Open their record "
-    "instead of creating a second one."
+    "instead of creating a second one.",
 )
-BORN_IN_FUTURE = "The date of birth is in the future. Check the year."
-TOO_OLD = "That date of birth makes the patient over 120. Check the year."
-NOTHING_TO_CONFIRM = (
-    "There is no medical history to re-confirm yet. Fill in the questionnaire instead."
+BORN_IN_FUTURE = Refusal(
+    "born_in_future",
+    "The date of birth is in the future. Check the year.",
 )
-RECONFIRM_INCOMPLETE = (
+TOO_OLD = Refusal(
+    "too_old",
+    "That date of birth makes the patient over 120. Check the year.",
+)
+NOTHING_TO_CONFIRM = Refusal(
+    "nothing_to_confirm",
+    "There is no medical history to re-confirm yet. Fill in the questionnaire instead.",
+)
+RECONFIRM_INCOMPLETE = Refusal(
+    "reconfirm_incomplete",
     "Questions have been added since this medical history was given (%(date)s), so it "
-    "cannot be re-confirmed unchanged: answer the new questions."
+    "cannot be re-confirmed unchanged: answer the new questions.",
 )
-TOXIN_ELSEWHERE_DATE_REQUIRED = (
+TOXIN_ELSEWHERE_DATE_REQUIRED = Refusal(
+    "toxin_elsewhere_date_required",
     "You answered yes to an anti-wrinkle injection at another clinic: give its date "
-    "(roughly, if you are not sure)."
+    "(roughly, if you are not sure).",
 )
-TOXIN_ELSEWHERE_DATE_FUTURE = (
-    "The date of the injection at another clinic is in the future. Give the day it was done."
+TOXIN_ELSEWHERE_DATE_FUTURE = Refusal(
+    "toxin_elsewhere_date_future",
+    "The date of the injection at another clinic is in the future. Give the day it was done.",
 )
-TOXIN_ELSEWHERE_DATE_TOO_OLD = (
+TOXIN_ELSEWHERE_DATE_TOO_OLD = Refusal(
+    "toxin_elsewhere_date_too_old",
     "That date is before %(earliest)s, more than %(months)s months ago. The question is "
-    "about the last %(months)s months: check the year, or answer no."
+    "about the last %(months)s months: check the year, or answer no.",
 )
 
-NAME_UNREADABLE = (
+NAME_UNREADABLE = Refusal(
+    "name_unreadable",
     "A name needs letters, and no invisible or control characters (they can come from "
-    "copying and pasting). Type the name again."
+    "copying and pasting). Type the name again.",
 )
-HISTORY_TEXT_TOO_LONG = (
+HISTORY_TEXT_TOO_LONG = Refusal(
+    "history_text_too_long",
     "Keep this to %(limit)s characters (it has %(length)s): a summary here, the rest in "
-    "person with the practitioner."
+    "person with the practitioner.",
 )
-DENTAL_DATE_OUT_OF_RANGE = (
+DENTAL_DATE_OUT_OF_RANGE = Refusal(
+    "dental_date_out_of_range",
     "Give a dental treatment date within a year of today (%(earliest)s to %(latest)s). "
-    "Check the year."
+    "Check the year.",
 )
 # Free text in a medical history: a page of notes, not a megabyte.
 HISTORY_TEXT_LIMIT = 2000
@@ -89,7 +105,7 @@ def _readable_name(text):
 
 def _check_patient(patient, *, today):
     unreadable = {
-        name: ValidationError(NAME_UNREADABLE, code="name_unreadable")
+        name: NAME_UNREADABLE.error()
         for name in ("first_name", "last_name")
         if not _readable_name(getattr(patient, name))
     }
@@ -97,20 +113,16 @@ def _check_patient(patient, *, today):
         raise ValidationError(unreadable)
     born = patient.date_of_birth
     if born and born > today:
-        raise ValidationError(BORN_IN_FUTURE, code="born_in_future")
+        raise BORN_IN_FUTURE.error()
     if born and age_on(born, today) > 120:
-        raise ValidationError(TOO_OLD, code="too_old")
+        raise TOO_OLD.error()
     duplicate = Patient.objects.filter(
         first_name__iexact=patient.first_name.strip(),
         last_name__iexact=patient.last_name.strip(),
         date_of_birth=born,
     ).exclude(pk=patient.pk)
     if duplicate.exists():
-        raise ValidationError(
-            DUPLICATE_PATIENT,
-            code="duplicate_patient",
-            params={"name": patient.full_name, "born": born.strftime("%d/%m/%Y")},
-        )
+        raise DUPLICATE_PATIENT.error(name=patient.full_name, born=born.strftime("%d/%m/%Y"))
 
 
 def _save_patient(patient, now):
@@ -142,14 +154,12 @@ def _check_toxin_elsewhere(history, *, today):
     given = history.toxin_elsewhere_date
     earliest = add_months(today, -TOXIN_ELSEWHERE_MONTHS)
     if given is None:
-        raise ValidationError(TOXIN_ELSEWHERE_DATE_REQUIRED, code="toxin_elsewhere_date_required")
+        raise TOXIN_ELSEWHERE_DATE_REQUIRED.error()
     if given > today:
-        raise ValidationError(TOXIN_ELSEWHERE_DATE_FUTURE, code="toxin_elsewhere_date_future")
+        raise TOXIN_ELSEWHERE_DATE_FUTURE.error()
     if given < earliest:
-        raise ValidationError(
-            TOXIN_ELSEWHERE_DATE_TOO_OLD,
-            code="toxin_elsewhere_date_too_old",
-            params={"earliest": earliest.strftime("%d %B %Y"), "months": TOXIN_ELSEWHERE_MONTHS},
+        raise TOXIN_ELSEWHERE_DATE_TOO_OLD.error(
+            earliest=earliest.strftime("%d %B %Y"), months=TOXIN_ELSEWHERE_MONTHS
         )
 
 
@@ -182,18 +192,12 @@ def _check_history_bounds(history, *, today):
     for name in HISTORY_TEXT_FIELDS:
         length = len(getattr(history, name) or "")
         if length > HISTORY_TEXT_LIMIT:
-            problems[name] = ValidationError(
-                HISTORY_TEXT_TOO_LONG,
-                code="history_text_too_long",
-                params={"limit": HISTORY_TEXT_LIMIT, "length": length},
-            )
+            problems[name] = HISTORY_TEXT_TOO_LONG.error(limit=HISTORY_TEXT_LIMIT, length=length)
     dental = history.dental_work_date
     earliest, latest = add_months(today, -12), add_months(today, 12)
     if dental is not None and not earliest <= dental <= latest:
-        problems["dental_work_date"] = ValidationError(
-            DENTAL_DATE_OUT_OF_RANGE,
-            code="dental_date_out_of_range",
-            params={"earliest": f"{earliest:%d/%m/%Y}", "latest": f"{latest:%d/%m/%Y}"},
+        problems["dental_work_date"] = DENTAL_DATE_OUT_OF_RANGE.error(
+            earliest=f"{earliest:%d/%m/%Y}", latest=f"{latest:%d/%m/%Y}"
         )
     if problems:
         raise ValidationError(problems)
@@ -204,13 +208,9 @@ def medical_history_reconfirm(*, patient, submitted_by, source, now=None):
     """The patient says nothing has changed: a new version with the same answers."""
     latest = MedicalHistory.objects.latest_for(patient)
     if latest is None:
-        raise ValidationError(NOTHING_TO_CONFIRM, code="nothing_to_confirm")
+        raise NOTHING_TO_CONFIRM.error()
     if not latest.is_complete:
-        raise ValidationError(
-            RECONFIRM_INCOMPLETE,
-            code="reconfirm_incomplete",
-            params={"date": latest.submitted_on.strftime("%d %B %Y")},
-        )
+        raise RECONFIRM_INCOMPLETE.error(date=latest.submitted_on.strftime("%d %B %Y"))
     history = MedicalHistory(
         patient=patient,
         submitted_by=submitted_by,
@@ -224,10 +224,17 @@ def medical_history_reconfirm(*, patient, submitted_by, source, now=None):
     return history
 
 
-NO_EMAIL = "Add the patient's email address first: the invitation is sent there."
-ALREADY_INVITED = "%(patient)s already has a portal account (%(email)s)."
-EMAIL_IN_USE = (
-    "%(email)s already belongs to another account. Check the address, or ask the manager."
+NO_EMAIL = Refusal(
+    "no_email",
+    "Add the patient's email address first: the invitation is sent there.",
+)
+ALREADY_INVITED = Refusal(
+    "already_invited",
+    "%(patient)s already has a portal account (%(email)s).",
+)
+EMAIL_IN_USE = Refusal(
+    "email_in_use",
+    "%(email)s already belongs to another account. Check the address, or ask the manager.",
 )
 
 
@@ -244,19 +251,13 @@ def patient_invite(*, patient, by, now=None):
     now = now or timezone.now()
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if not patient.email:
-        raise ValidationError(NO_EMAIL, code="no_email")
+        raise NO_EMAIL.error()
     user = patient.user
     if user is not None and user.last_login is not None:
-        raise ValidationError(
-            ALREADY_INVITED,
-            code="already_invited",
-            params={"patient": patient, "email": user.email},
-        )
+        raise ALREADY_INVITED.error(patient=patient, email=user.email)
     if user is None:
         if User.objects.filter(email__iexact=patient.email).exists():
-            raise ValidationError(
-                EMAIL_IN_USE, code="email_in_use", params={"email": patient.email}
-            )
+            raise EMAIL_IN_USE.error(email=patient.email)
         user = User.objects.create_user(patient.email, password=None, full_name=patient.full_name)
         user.groups.add(Group.objects.get(name=str(Role.PATIENT)))
         patient.user = user

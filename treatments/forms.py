@@ -31,7 +31,7 @@ class LotReceiveForm(ServiceForm):
         ),
     )
     field_for_code = {
-        "lot_expired": "expiry_date",
+        "lot_already_expired": "expiry_date",
         "lot_expiry_mismatch": "expiry_date",
         "quantity_not_positive": "quantity",
         "lot_number_missing": "lot_number",

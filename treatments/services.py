@@ -36,13 +36,23 @@ from treatments.safety.engine import Dose, SameDay, Step, evaluate, window_days
 from treatments.signature import signature_png
 from treatments.sites import BY_CODE as SITE_BY_CODE
 
-LOT_ALREADY_EXPIRED = "This lot expired on %(expiry)s. Do not put it into stock; return it."
-LOT_EXPIRY_MISMATCH = (
-    "Lot %(lot)s of %(product)s is already recorded with expiry %(recorded)s, not "
-    "%(given)s. Check the box label; if the label really differs, ask the supplier."
+LOT_ALREADY_EXPIRED = Refusal(
+    "lot_already_expired",
+    "This lot expired on %(expiry)s. Do not put it into stock; return it.",
 )
-QUANTITY_NOT_POSITIVE = "Enter how much arrived: a number above zero."
-LOT_NUMBER_MISSING = "Enter the lot number exactly as printed on the box."
+LOT_EXPIRY_MISMATCH = Refusal(
+    "lot_expiry_mismatch",
+    "Lot %(lot)s of %(product)s is already recorded with expiry %(recorded)s, not "
+    "%(given)s. Check the box label; if the label really differs, ask the supplier.",
+)
+QUANTITY_NOT_POSITIVE = Refusal(
+    "quantity_not_positive",
+    "Enter how much arrived: a number above zero.",
+)
+LOT_NUMBER_MISSING = Refusal(
+    "lot_number_missing",
+    "Enter the lot number exactly as printed on the box.",
+)
 
 
 @transaction.atomic
@@ -51,15 +61,11 @@ def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=
     today = timezone.localdate(now or timezone.now())
     lot_number = lot_number.strip().upper()
     if not lot_number or "\x00" in lot_number:
-        raise ValidationError(LOT_NUMBER_MISSING, code="lot_number_missing")
+        raise LOT_NUMBER_MISSING.error()
     if quantity is None or quantity <= 0:
-        raise ValidationError(QUANTITY_NOT_POSITIVE, code="quantity_not_positive")
+        raise QUANTITY_NOT_POSITIVE.error()
     if expiry_date < today:
-        raise ValidationError(
-            LOT_ALREADY_EXPIRED,
-            code="lot_expired",
-            params={"expiry": expiry_date.strftime("%d %b %Y")},
-        )
+        raise LOT_ALREADY_EXPIRED.error(expiry=expiry_date.strftime("%d %b %Y"))
     lot = Lot.objects.select_for_update().filter(product=product, lot_number=lot_number).first()
     if lot is None:
         lot = Lot(
@@ -72,15 +78,11 @@ def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=
             received_by=received_by,
         )
     elif lot.expiry_date != expiry_date:
-        raise ValidationError(
-            LOT_EXPIRY_MISMATCH,
-            code="lot_expiry_mismatch",
-            params={
-                "lot": lot_number,
-                "product": product,
-                "recorded": lot.expiry_date.strftime("%d %b %Y"),
-                "given": expiry_date.strftime("%d %b %Y"),
-            },
+        raise LOT_EXPIRY_MISMATCH.error(
+            lot=lot_number,
+            product=product,
+            recorded=lot.expiry_date.strftime("%d %b %Y"),
+            given=expiry_date.strftime("%d %b %Y"),
         )
     else:
         lot.quantity_received += quantity
@@ -93,32 +95,53 @@ def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=
 # Consent
 
 
-CONSENT_NOT_AGREED = "Tick the box to agree to sign electronically."
-CONSENT_NAME_MISMATCH = (
+CONSENT_NOT_AGREED = Refusal(
+    "not_agreed",
+    "Tick the box to agree to sign electronically.",
+)
+CONSENT_NAME_MISMATCH = Refusal(
+    "name_mismatch",
     "The name you typed does not match the name the clinic has for you. Type your first and "
-    "last name as you gave them to the clinic."
+    "last name as you gave them to the clinic.",
 )
 # Through a link: one message whichever detail is wrong, so that an answer
 # never confirms the other half (a right date of birth with a wrong name).
-CONSENT_DETAILS_MISMATCH = (
+CONSENT_DETAILS_MISMATCH = Refusal(
+    "details_mismatch",
     "Your name and date of birth do not match our records. Check both and try again, or "
-    "call the clinic. After %(limit)s tries the link is closed."
+    "call the clinic. After %(limit)s tries the link is closed.",
 )
-CONSENT_NOT_NEEDED = "This form is not one this appointment needs, or it is already signed."
-CONSENT_APPOINTMENT_CLOSED = (
+CONSENT_NOT_NEEDED = Refusal(
+    "not_needed",
+    "This form is not one this appointment needs, or it is already signed.",
+)
+CONSENT_APPOINTMENT_CLOSED = Refusal(
+    "appointment_closed",
     "This appointment is %(status)s, so its consent can no longer be signed. Contact the "
-    "clinic if you think this is wrong."
+    "clinic if you think this is wrong.",
 )
-CONSENT_FORM_OUTDATED = (
+CONSENT_FORM_OUTDATED = Refusal(
+    "form_outdated",
     "The clinic has updated this form since the page was opened. Read the new version below "
-    "and sign again."
+    "and sign again.",
 )
-CONSENT_NOT_SIGNED = "Only a signed consent can be withdrawn or voided."
-CONSENT_REASON_REQUIRED = "Give a reason: it is kept with the record."
-CONSENT_LINK_CLOSED_APPOINTMENT = (
-    "Consent links can only be sent for a booked or checked-in appointment."
+CONSENT_NOT_SIGNED = Refusal(
+    "consent_not_signed",
+    "Only a signed consent can be withdrawn or voided.",
 )
-CONSENT_FORM_EMPTY = "Fill in the title, the text and the consent statement."
+CONSENT_REASON_REQUIRED = Refusal(
+    "consent_reason_required",
+    "Give a reason: it is kept with the record.",
+    field="reason",
+)
+CONSENT_LINK_CLOSED_APPOINTMENT = Refusal(
+    "link_appointment_closed",
+    "Consent links can only be sent for a booked or checked-in appointment.",
+)
+CONSENT_FORM_EMPTY = Refusal(
+    "form_empty",
+    "Fill in the title, the text and the consent statement.",
+)
 
 SIGNABLE = ("booked", "checked_in")
 
@@ -133,7 +156,7 @@ def _name_key(text):
 def consent_form_publish(*, procedure, title, body, statement, by, now=None):
     """Publish a new version of a procedure's consent form; it becomes current."""
     if not (title.strip() and body.strip() and statement.strip()):
-        raise ValidationError(CONSENT_FORM_EMPTY, code="form_empty")
+        raise CONSENT_FORM_EMPTY.error()
     latest = (
         ConsentForm.objects.select_for_update().filter(procedure=procedure).order_by("-version")
     ).first()
@@ -157,7 +180,7 @@ def consent_request_send(*, appointment, by, now=None):
     earlier open links stop working. Returns (request, url)."""
     now = now or timezone.now()
     if appointment.status not in SIGNABLE:
-        raise ValidationError(CONSENT_LINK_CLOSED_APPOINTMENT, code="appointment_closed")
+        raise CONSENT_LINK_CLOSED_APPOINTMENT.error()
     ConsentRequest.objects.filter(
         appointment=appointment, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now)
@@ -200,30 +223,22 @@ def consent_sign(
     )
     patient = appointment.patient
     if appointment.status not in SIGNABLE:
-        raise ValidationError(
-            CONSENT_APPOINTMENT_CLOSED,
-            code="appointment_closed",
-            params={"status": appointment.get_status_display().lower()},
-        )
+        raise CONSENT_APPOINTMENT_CLOSED.error(status=appointment.get_status_display().lower())
     status = consent_for([appointment], now=now)[appointment.pk]
     outstanding = {part.procedure.pk: part for part in status.outstanding()}
     part = outstanding.get(form.procedure_id)
     if part is None:
-        raise ValidationError(CONSENT_NOT_NEEDED, code="not_needed")
+        raise CONSENT_NOT_NEEDED.error()
     if part.form is None or part.form.pk != form.pk:
-        raise ValidationError(CONSENT_FORM_OUTDATED, code="form_outdated")
+        raise CONSENT_FORM_OUTDATED.error()
     if not agreed:
-        raise ValidationError(CONSENT_NOT_AGREED, code="not_agreed")
+        raise CONSENT_NOT_AGREED.error()
     name_wrong = _name_key(typed_name) != _name_key(patient.full_name)
     birth_date_wrong = date_of_birth != patient.date_of_birth
     if via == ConsentSignature.Via.LINK and (name_wrong or birth_date_wrong):
-        raise ValidationError(
-            CONSENT_DETAILS_MISMATCH,
-            code="details_mismatch",
-            params={"limit": settings.CONSENT_LINK_GUESSES},
-        )
+        raise CONSENT_DETAILS_MISMATCH.error(limit=settings.CONSENT_LINK_GUESSES)
     if name_wrong:
-        raise ValidationError(CONSENT_NAME_MISMATCH, code="name_mismatch")
+        raise CONSENT_NAME_MISMATCH.error()
     png = signature_png(signature)
 
     record = ConsentSignature(
@@ -253,7 +268,7 @@ def consent_sign(
 
 def _close_consent(*, signature, kind, reason, by, via, now):
     if not (reason or "").strip():
-        raise ValidationError(CONSENT_REASON_REQUIRED, code="reason_required")
+        raise CONSENT_REASON_REQUIRED.error()
     latest = (
         ConsentSignature.objects.filter(
             appointment_id=signature.appointment_id, form__procedure_id=signature.form.procedure_id
@@ -262,7 +277,7 @@ def _close_consent(*, signature, kind, reason, by, via, now):
         .first()
     )
     if signature.kind != ConsentSignature.Kind.SIGNED or latest != signature:
-        raise ValidationError(CONSENT_NOT_SIGNED, code="not_signed")
+        raise CONSENT_NOT_SIGNED.error()
     record = ConsentSignature(
         kind=kind,
         patient_id=signature.patient_id,

@@ -10,8 +10,9 @@ import base64
 import binascii
 import io
 
-from django.core.exceptions import ValidationError
 from PIL import Image, UnidentifiedImageError
+
+from clinic.refusals import Refusal
 
 PREFIX = "data:image/png;base64,"
 MAX_BYTES = 300_000
@@ -21,15 +22,26 @@ MIN_INK_PIXELS = 150  # a signature, not a tap on the pad
 MAX_INK_SHARE = 0.4  # a signature is lines: a pad painted over is not one
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-SIGNATURE_MISSING = "Draw your signature in the box (with a finger, a pen or the mouse)."
-SIGNATURE_INVALID = "The signature could not be read. Clear the box and draw it again."
-SIGNATURE_TOO_LARGE = "The signature image is too large. Clear the box and draw it again."
-SIGNATURE_BLANK = (
-    "The signature box looks empty or has only a dot. Draw your full signature in the box."
+SIGNATURE_MISSING = Refusal(
+    "signature_missing",
+    "Draw your signature in the box (with a finger, a pen or the mouse).",
 )
-SIGNATURE_FILLED = (
+SIGNATURE_INVALID = Refusal(
+    "signature_invalid",
+    "The signature could not be read. Clear the box and draw it again.",
+)
+SIGNATURE_TOO_LARGE = Refusal(
+    "signature_too_large",
+    "The signature image is too large. Clear the box and draw it again.",
+)
+SIGNATURE_BLANK = Refusal(
+    "signature_blank",
+    "The signature box looks empty or has only a dot. Draw your full signature in the box.",
+)
+SIGNATURE_FILLED = Refusal(
+    "signature_filled",
     "The signature box looks filled in rather than signed. Clear the box and draw your "
-    "signature with a line."
+    "signature with a line.",
 )
 
 
@@ -37,36 +49,36 @@ def signature_png(data_url: str) -> bytes:
     """The PNG bytes of a drawn signature, or ValidationError."""
     data_url = (data_url or "").strip()
     if not data_url:
-        raise ValidationError(SIGNATURE_MISSING, code="signature_missing")
+        raise SIGNATURE_MISSING.error()
     if not data_url.startswith(PREFIX):
-        raise ValidationError(SIGNATURE_INVALID, code="signature_invalid")
+        raise SIGNATURE_INVALID.error()
     encoded = data_url[len(PREFIX) :]
     if len(encoded) > MAX_BYTES * 4 // 3 + 4:
-        raise ValidationError(SIGNATURE_TOO_LARGE, code="signature_too_large")
+        raise SIGNATURE_TOO_LARGE.error()
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationError(SIGNATURE_INVALID, code="signature_invalid") from None
+        raise SIGNATURE_INVALID.error() from None
     if len(raw) > MAX_BYTES:
-        raise ValidationError(SIGNATURE_TOO_LARGE, code="signature_too_large")
+        raise SIGNATURE_TOO_LARGE.error()
     if not _png_ends_at_iend(raw):
         # Bytes hidden after the image would be kept as "evidence" unseen.
-        raise ValidationError(SIGNATURE_INVALID, code="signature_invalid")
+        raise SIGNATURE_INVALID.error()
     try:
         with Image.open(io.BytesIO(raw)) as image:
             if image.format != "PNG":
-                raise ValidationError(SIGNATURE_INVALID, code="signature_invalid")
+                raise SIGNATURE_INVALID.error()
             width, height = image.size
             if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-                raise ValidationError(SIGNATURE_INVALID, code="signature_invalid")
+                raise SIGNATURE_INVALID.error()
             image.load()
             ink = _ink_pixels(image)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError(SIGNATURE_INVALID, code="signature_invalid") from None
+        raise SIGNATURE_INVALID.error() from None
     if ink < MIN_INK_PIXELS:
-        raise ValidationError(SIGNATURE_BLANK, code="signature_blank")
+        raise SIGNATURE_BLANK.error()
     if ink > MAX_INK_SHARE * width * height:
-        raise ValidationError(SIGNATURE_FILLED, code="signature_filled")
+        raise SIGNATURE_FILLED.error()
     return raw
 
 

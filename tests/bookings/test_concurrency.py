@@ -138,7 +138,7 @@ def test_with_the_lock_exactly_one_wins_and_the_rest_are_told_it_was_taken(
     assert results.count("booked") == 1
     assert results.count("slot_taken") == THREADS - 1
     assert Appointment.objects.count() == 1
-    message = services.SLOT_TAKEN % {"practitioner": injector, "start": "10:00", "day": "x"}
+    message = services.SLOT_TAKEN.text(practitioner=injector, start="10:00", day="x")
     assert "may have just been booked" in message
 
 

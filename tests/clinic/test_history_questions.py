@@ -100,7 +100,7 @@ def test_toxin_elsewhere_needs_its_date(patient, practitioner):
         by=practitioner.user,
         toxin_elsewhere=True,
     )
-    assert msg == services.TOXIN_ELSEWHERE_DATE_REQUIRED
+    assert msg == services.TOXIN_ELSEWHERE_DATE_REQUIRED.message
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_the_form_puts_the_date_refusal_under_the_date(client, practitioner, pat
     data = dict.fromkeys(ALL_NO, "no") | {"toxin_elsewhere": "yes"}
     response = client.post(reverse("patients:history_new", args=[patient.pk]), data)
     errors = response.context["form"].errors
-    assert errors["toxin_elsewhere_date"] == [services.TOXIN_ELSEWHERE_DATE_REQUIRED]
+    assert errors["toxin_elsewhere_date"] == [services.TOXIN_ELSEWHERE_DATE_REQUIRED.message]
     assert not MedicalHistory.objects.exists()
 
 

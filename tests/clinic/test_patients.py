@@ -170,7 +170,7 @@ def test_the_form_marks_the_field_to_fix_and_saves_nothing(client, front_desk):
         },
     )
     assert response.status_code == 200
-    assert response.context["form"].errors["date_of_birth"] == [services.BORN_IN_FUTURE]
+    assert response.context["form"].errors["date_of_birth"] == [services.BORN_IN_FUTURE.message]
     assert not Patient.objects.exists()
 
 

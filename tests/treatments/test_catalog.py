@@ -118,7 +118,7 @@ def test_a_second_delivery_of_the_same_lot_adds_to_it(manager):
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
-        ({"expiry_date": date(2026, 11, 25)}, "lot_expired"),
+        ({"expiry_date": date(2026, 11, 25)}, "lot_already_expired"),
         ({"quantity": Decimal("0")}, "quantity_not_positive"),
     ],
 )

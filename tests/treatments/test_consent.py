@@ -209,7 +209,7 @@ def test_void_and_withdrawal_need_a_new_signature(appointment, practitioner):
     signed = sign(appointment)
     with pytest.raises(ValidationError) as exc:
         services.consent_void(signature=signed, reason=" ", by=practitioner.user, now=NOW)
-    assert exc.value.code == "reason_required"
+    assert exc.value.code == "consent_reason_required"
     void = services.consent_void(signature=signed, reason="Wrong patient", by=practitioner.user)
     assert (void.kind, void.supersedes, void.reason) == ("voided", signed, "Wrong patient")
     assert state(appointment).state == ConsentState.VOID
