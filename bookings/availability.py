@@ -351,18 +351,28 @@ class CompliantSlots:
 
 
 def first_compliant_slots(
-    *, procedure, now=None, practitioners=None, days=14, grid_minutes=None, on_or_after=None
+    *,
+    procedure,
+    now=None,
+    practitioners=None,
+    days=14,
+    grid_minutes=None,
+    on_or_after=None,
+    window=None,
 ):
     """Free slots from the earliest date the pre-care window allows, booking
-    today: the minimum window (accepted with a warning) and later."""
+    today: the minimum window (accepted with a warning) and later. `window`
+    is the patient's (minimum, recommended) days when longer than the
+    procedure's (treatments.safety.engine.window_days)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     timing = procedure.timing
+    minimum, recommended = window or (timing.precare_min_days, timing.precare_recommended_days)
     precare = precare_check(
         appointment_date=today,
         booking_date=today,
-        min_days=timing.precare_min_days,
-        recommended_days=timing.precare_recommended_days,
+        min_days=minimum,
+        recommended_days=recommended,
     )
     first = max(precare.earliest_date, on_or_after or precare.earliest_date)
     slots = free_slots(

@@ -25,6 +25,7 @@ from treatments.safety.engine import (
     PatientFacts,
     ProcedureFacts,
     toxin_possible_from,
+    window_days_for,
 )
 
 _UNLOADED = object()
@@ -157,3 +158,19 @@ def next_toxin_dates(patient, *, today: date, history=_UNLOADED, procedures=None
         if day and day > today:
             found.append((procedure, day))
     return found
+
+
+def patient_window(patient, procedure, *, history) -> tuple[int, int]:
+    """(minimum, recommended) pre-care days for this patient and procedure:
+    the procedure's, lengthened for the blood thinners their history lists.
+    No query unless the history lists one."""
+    thinners = list(getattr(history, "otc_blood_thinners", None) or [])
+    windows = ()
+    if thinners:
+        windows = tuple(
+            SubstanceWindow.objects.filter(substance__in=thinners).values_list(
+                "substance", "min_days", "recommended_days"
+            )
+        )
+    timing = procedure.timing
+    return window_days_for(timing.precare_min_days, timing.precare_recommended_days, windows)

@@ -24,7 +24,7 @@ from bookings.forms import (
     SlotSearchForm,
 )
 from bookings.models import Appointment, Notification
-from bookings.safety import next_toxin_dates
+from bookings.safety import next_toxin_dates, patient_window
 from clinic.access import permission_required, role_required
 from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
@@ -235,18 +235,22 @@ def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args,
     if procedure is None:
         return context
     practitioner = procedure_form.cleaned_data.get("practitioner")
+    history = MedicalHistory.objects.latest_for(patient)
     result = first_compliant_slots(
         procedure=procedure,
         practitioners=[practitioner] if practitioner else None,
         days=SLOT_DAYS,
         on_or_after=procedure_form.cleaned_data.get("on_or_after"),
+        window=patient_window(patient, procedure, history=history),
     )
     days = _slot_days(
         result.slots, confirm_url=reverse(confirm_name, args=confirm_args), procedure=procedure
     )
     today = timezone.localdate()
     first_day = max(result.earliest_date, procedure_form.cleaned_data.get("on_or_after") or today)
-    screening = screen_patient(patient=patient, procedure=procedure, on=first_day, today=today)
+    screening = screen_patient(
+        patient=patient, procedure=procedure, on=first_day, today=today, history=history
+    )
     later = first_day + timedelta(days=SLOT_DAYS)
     context.update(
         procedure=procedure,
@@ -610,11 +614,13 @@ def portal_move(request, pk):
         )
         return redirect("portal_home")
     on_or_after = read_query(request, PortalMoveQuery)["from"]
+    history = MedicalHistory.objects.latest_for(appointment.patient)
     result = first_compliant_slots(
         procedure=appointment.procedure,
         days=SLOT_DAYS,
         on_or_after=on_or_after,
         now=now,
+        window=patient_window(appointment.patient, appointment.procedure, history=history),
     )
     # A patient moving online gets the full recommended window, never the
     # minimum-window warning: that needs a conversation with the front desk.

@@ -261,3 +261,21 @@ def test_the_patient_pages_say_when_the_next_lip_flip_is_possible(
     client.force_login(patient_user)
     portal = client.get(reverse("portal_home")).content.decode()
     assert "Next lip flip possible from <strong>Monday 1 March 2027</strong>" in portal
+
+
+def test_a_clinic_can_ask_a_longer_window_for_nsaids(client, front_desk, injector, flip):
+    from treatments.models import SubstanceWindow
+
+    SubstanceWindow.objects.create(substance="nsaids", min_days=7, recommended_days=7)
+    patient = PatientFactory()
+    history(patient, otc_blood_thinners=["nsaids"])
+    now = at(date(2026, 11, 26), "09:00")
+    with pytest.raises(ValidationError) as exc:
+        book(patient, injector, flip, at(date(2026, 12, 1), "10:00"), now=now)
+    assert exc.value.code == "precare_too_late"
+    assert exc.value.earliest == date(2026, 12, 3)
+    book(patient, injector, flip, at(date(2026, 12, 3), "10:00"), now=now)
+    # The booking page offers times from that day, not the procedure's usual one.
+    client.force_login(front_desk)
+    page = client.get(reverse("bookings:book_patient", args=[patient.pk]), {"procedure": flip.pk})
+    assert page.context["result"].earliest_date == date(2026, 12, 8)  # 1 December + 7

@@ -543,16 +543,23 @@ def screening_rule(case):
     return findings
 
 
-def window_days(case):
-    """(minimum, recommended) days for this patient and procedure: the
-    procedure's window, lengthened for any blood thinner the patient takes
-    that the clinic asks a longer window for (e.g. 7 days for NSAIDs)."""
-    minimum = case.procedure.precare_min_days
-    recommended = case.procedure.precare_recommended_days
-    for _, substance_min, substance_recommended in case.patient.substance_windows:
+def window_days_for(minimum, recommended, substance_windows):
+    """A procedure's (minimum, recommended) window, lengthened for any blood
+    thinner the patient takes that the clinic asks a longer window for (e.g.
+    7 days for NSAIDs): [(substance, minimum, recommended)]."""
+    for _, substance_min, substance_recommended in substance_windows:
         minimum = max(minimum, substance_min)
         recommended = max(recommended, substance_recommended, minimum)
     return minimum, recommended
+
+
+def window_days(case):
+    """(minimum, recommended) days for this patient and procedure."""
+    return window_days_for(
+        case.procedure.precare_min_days,
+        case.procedure.precare_recommended_days,
+        case.patient.substance_windows,
+    )
 
 
 def precare_for(case):
