@@ -52,3 +52,39 @@ class Attempt(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.key}) at {self.at:%Y-%m-%d %H:%M}"
+
+
+class TwoFactorPolicy(models.Model):
+    """The clinic's one row: whether every staff member must use a second
+    factor (an authenticator app). Managers switch it on the Staff security page."""
+
+    all_staff = models.BooleanField(_("required for all staff"), default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = _("two-factor policy")
+
+    def __str__(self):
+        return "Required for all staff" if self.all_staff else "Required where marked"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class TwoFactorRequirement(models.Model):
+    """A person a manager has marked: they must use a second factor."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_requirement"
+    )
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} must use two-factor login"

@@ -1,11 +1,15 @@
 """Keeping UserSession in step with logins, logouts and disabled accounts."""
 
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from accounts.alerts import tell_managers
 from accounts.models import UserSession
+from accounts.rules import SecondFactor
 from accounts.services import sessions_end
 from clinic.access import client_ip
 
@@ -27,6 +31,17 @@ def remember_session(sender, request, user, **kwargs):
     )
 
 
+@receiver(user_logged_in)
+def decide_second_factor(sender, request, user, **kwargs):
+    """Whether this session needs a code, worked out once, at login."""
+    from accounts.middleware import NOT_NEEDED, PENDING, SESSION_KEY, step_for
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        needed = step_for(user, admin=False, verified=False) != SecondFactor.NONE
+        session[SESSION_KEY] = PENDING if needed else NOT_NEEDED
+
+
 @receiver(user_logged_out)
 def forget_session(sender, request, user, **kwargs):
     session = getattr(request, "session", None)
@@ -38,3 +53,15 @@ def forget_session(sender, request, user, **kwargs):
 def end_sessions_of_disabled_account(sender, instance, **kwargs):
     if not instance.is_active:
         sessions_end(user=instance)
+
+
+@receiver(user_locked_out)
+def tell_managers_of_a_lockout(sender, request, username, ip_address, **kwargs):
+    tell_managers(
+        subject="An account was locked after failed logins",
+        body=(
+            f"Logins for {username} from {ip_address} are paused after "
+            f"{settings.AXES_FAILURE_LIMIT} failures in a row. If that person did not "
+            f"mistype their password, someone may be guessing it.\n"
+        ),
+    )

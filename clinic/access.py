@@ -64,3 +64,14 @@ def login_username(request, credentials=None):
     if raw is None:
         raw = request.POST.get("username", "") if request is not None else ""
     return raw.strip().lower() or None
+
+
+def safe_next(request):
+    """`?next=` when it points into this site, else None: never a redirect elsewhere."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.GET.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None

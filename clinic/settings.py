@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleTimeoutMiddleware",
+    # Second factor: which device verified this session, then ask where needed.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "clinic.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -213,6 +219,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 AXES_USERNAME_CALLABLE = "clinic.access.login_username"
 AXES_VERBOSE = False
+
+# Two-factor login (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = envstr("CLINIC_NAME", "Vermilion Lip Clinic")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -9,13 +9,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bookings.models import Appointment
 from bookings.safety import next_toxin_dates
 from clinic import services
-from clinic.access import permission_required, role_required
+from clinic.access import permission_required, role_required, safe_next
 from clinic.audit import log_view
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import AuditEvent, MedicalHistory, Patient
@@ -133,17 +132,8 @@ def patient_create(request):
         patient = form.save(user=request.user)
         if patient:
             messages.success(request, f"{patient} is registered.")
-            return redirect(_safe_next(request) or patient.get_absolute_url())
+            return redirect(safe_next(request) or patient.get_absolute_url())
     return render(request, "clinic/patient_form.html", {"form": form})
-
-
-def _safe_next(request):
-    """`?next=` when it points into this site, else None: never a redirect elsewhere."""
-    target = request.GET.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if allowed else None
 
 
 @permission_required("clinic.change_patient")

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from bookings import services as booking_services
 from tests.factories import LotFactory, PractitionerFactory
 from tests.helpers import NOW, at, book, history, same_day, sign_consents
+from tests.two_factor import verified_login
 from treatments import services
 from treatments.models import Procedure
 
@@ -188,6 +189,26 @@ MATRIX = {
     "bookings:cancel": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
     "bookings:check_in": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
     "bookings:no_show": ("post", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    "accounts:security": ("get", lambda w: {}, rule(EVERYONE)),
+    "accounts:sessions_end": ("post", lambda w: {}, rule(EVERYONE)),
+    "accounts:two_factor": ("get", lambda w: {}, rule(EVERYONE)),
+    "accounts:verify": ("get", lambda w: {}, rule(EVERYONE)),
+    "accounts:setup": ("get", lambda w: {}, rule(EVERYONE)),
+    "accounts:codes": ("get", lambda w: {}, rule(EVERYONE)),
+    "accounts:new_codes": ("post", lambda w: {}, rule(EVERYONE)),
+    "accounts:off": ("post", lambda w: {}, rule(EVERYONE)),
+    "accounts:staff": ("get", lambda w: {}, rule({"manager"})),
+    "accounts:staff_policy": ("post", lambda w: {}, rule({"manager"})),
+    "accounts:staff_mark": (
+        "post",
+        lambda w: {"pk": w["users"]["front_desk"].pk},
+        rule({"manager"}),
+    ),
+    "accounts:staff_sessions_end": (
+        "post",
+        lambda w: {"pk": w["users"]["front_desk"].pk},
+        rule({"manager"}),
+    ),
 }
 
 
@@ -335,4 +356,7 @@ def test_admin_is_for_managers_only(client, world):
         if persona == "manager":
             world["users"][persona].is_staff = True
             world["users"][persona].save()
+            # The admin needs a second factor: first set one up, then it opens.
+            assert client.get(reverse("admin:index")).url.startswith(reverse("accounts:setup"))
+            verified_login(client, world["users"][persona])
         assert client.get(reverse("admin:index")).status_code == code, persona

@@ -11,6 +11,7 @@ from clinic import services as people
 from clinic.models import AuditEvent, MedicalHistory
 from tests.helpers import NOW, at, book
 from tests.treatments.test_records import DAY, ready
+from tests.two_factor import verified_login
 from treatments import services
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_patient_searches_and_the_calendar_feed_are_audited(client, front_desk, 
 
 
 def test_admin_change_pages_are_audited(client, manager, patient):
-    client.force_login(manager)
+    verified_login(client, manager)
     response = client.get(reverse("admin:clinic_patient_change", args=[patient.pk]))
     assert response.status_code == 200
     event = AuditEvent.objects.get()

@@ -106,6 +106,10 @@ PARAMETERS = {
     "bookings:move": ["procedure", "practitioner", "on_or_after"],
     "bookings:move_chosen_time": ["practitioner", "date", "time"],
     "bookings:move_confirm": ["procedure", "practitioner", "start"],
+    "accounts:two_factor": ["next"],
+    "accounts:verify": ["next"],
+    "accounts:setup": ["next"],
+    "accounts:codes": ["next"],
 }
 GET_URLS = sorted(name for name, (method, _, _) in MATRIX.items() if method == "get")
 # A page that reads no parameter must also ignore one it does not expect.

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from clinic.models import Practitioner, User
 from tests.factories import PASSWORD
+from tests.two_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_admin_is_for_managers_only(client, manager, front_desk):
     front_desk.save()
     client.force_login(front_desk)
     assert client.get(reverse("admin:index")).status_code == 302
-    client.force_login(manager)
+    verified_login(client, manager)  # the admin asks for a second factor too
     assert client.get(reverse("admin:index")).status_code == 200
 
 
