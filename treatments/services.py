@@ -787,6 +787,8 @@ def treatment_sign(*, record, by, password, now=None, **fields):
     if record.is_signed:
         raise RECORD_SIGNED.error()
     _check_signer(record, by, password)
+    if fields and record.practitioner.user_id != by.pk:
+        raise RECORD_NOT_YOURS.error(practitioner=record.practitioner)
     for name in RECORD_FIELDS:
         if name in fields:
             setattr(record, name, fields[name])

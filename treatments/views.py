@@ -440,6 +440,9 @@ def _record_page(request, record, *, status=200, **forms):
     editable = not record.is_signed and record.practitioner.user_id == request.user.pk
     can_sign = editable or (not record.is_signed and request.user.has_role(Role.MANAGER))
     initial = {name: getattr(record, name) for name in services.RECORD_FIELDS}
+    sign_form = forms.get("sign_form") or SignForm()
+    if editable:  # the password goes with the whole record form (see record_sign)
+        sign_form.fields["password"].widget.attrs["form"] = "details-form"
     context = {
         "record": record,
         "lines": lines,
@@ -463,7 +466,7 @@ def _record_page(request, record, *, status=200, **forms):
         "addenda": record.addenda.select_related("author"),
         "line_form": forms.get("line_form") or InjectionForm(record=record, on=today),
         "details_form": forms.get("details_form") or RecordForm(initial=initial),
-        "sign_form": forms.get("sign_form") or SignForm(),
+        "sign_form": sign_form,
         "addendum_form": forms.get("addendum_form") or AddendumForm(),
         "verified": record.verify() if record.is_signed else None,
     }
@@ -522,12 +525,16 @@ def record_save(request, pk):
 def record_sign(request, pk):
     record = get_object_or_404(_records(request), pk=pk)
     form = SignForm(request.POST)
-    if form.is_valid():
+    # The treating practitioner's Sign button submits the whole record form,
+    # so what was typed and not saved is signed, never dropped.
+    details = RecordForm(request.POST) if "anaesthetic" in request.POST else None
+    if form.is_valid() and (details is None or details.is_valid()):
         signed = form.call_service(
             services.treatment_sign,
             record=record,
             by=request.user,
             password=form.cleaned_data["password"],
+            **(details.cleaned_data if details else {}),
         )
         if signed:
             attempts_clear(kind=Attempt.Kind.SIGN_PASSWORD, key=request.user.pk)
@@ -538,7 +545,8 @@ def record_sign(request, pk):
         ended = _wrong_signing_password(request, form, record)
         if ended:
             return ended
-    return _record_page(request, record, sign_form=form, status=400)
+    forms = {"sign_form": form} | ({"details_form": details} if details else {})
+    return _record_page(request, record, status=400, **forms)
 
 
 @require_POST

@@ -149,13 +149,13 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
             page.get_by_role("button", name="Add the injection").click()
             page.wait_for_load_state()
         lines = page.locator("#lines").inner_text()
+        # Filled in, then signed without pressing Save: nothing is lost.
         page.select_option("#id_anaesthetic", "none")
         page.check("#id_no_adverse_events")
-        page.get_by_role("button", name="Save", exact=True).click()
-        page.wait_for_load_state()
+        page.fill("#id_notes", "Even result; no bruising.")
         shot(page, "5-record-draft")
         page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Sign", exact=True).click()
+        page.get_by_role("button", name="Save and sign", exact=True).click()
         page.wait_for_load_state()
         shot(page, "6-record-signed")
         return chosen, lines, page.content(), page.csp_violations
@@ -166,6 +166,7 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
     assert "Unchanged since it was signed" in signed
     record = TreatmentRecord.objects.get(appointment=appointment)
     assert record.is_signed and record.lines.count() == 3
+    assert (record.anaesthetic, record.notes) == ("none", "Even result; no bruising.")
     lot.refresh_from_db()
     assert lot.quantity_remaining == 94
     assert violations == []

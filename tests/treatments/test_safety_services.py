@@ -279,3 +279,63 @@ def test_a_clinic_can_ask_a_longer_window_for_nsaids(client, front_desk, injecto
     client.force_login(front_desk)
     page = client.get(reverse("bookings:book_patient", args=[patient.pk]), {"procedure": flip.pk})
     assert page.context["result"].earliest_date == date(2026, 12, 8)  # 1 December + 7
+
+
+def test_sign_without_save_keeps_everything_typed(client, healthy, injector, flip):
+    # Issue 15: Anaesthetic, "No adverse events" and Notes filled, then Sign
+    # pressed without Save: all of it is signed.
+    record = services.treatment_start(
+        appointment=ready(healthy, injector, flip), by=injector.user, now=DAY
+    )
+    add(record, lot("Botox Cosmetic", "BTX5"), amount="4")
+    client.force_login(injector.user)
+    page = client.get(record.get_absolute_url()).content.decode()
+    assert 'form="details-form"' in page and "Save and sign" in page
+    response = client.post(
+        reverse("treatments:record_sign", args=[record.pk]),
+        {
+            "anaesthetic": "none",
+            "no_adverse_events": "on",
+            "notes": "Tolerated well.",
+            "postcare_given": "Stay upright for 4 hours.",
+            "password": "wrong",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Tolerated well." in body  # a wrong password loses nothing typed
+    response = client.post(
+        reverse("treatments:record_sign", args=[record.pk]),
+        {
+            "anaesthetic": "none",
+            "no_adverse_events": "on",
+            "notes": "Tolerated well.",
+            "postcare_given": "Stay upright for 4 hours.",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.is_signed
+    assert (record.anaesthetic, record.no_adverse_events, record.notes) == (
+        "none",
+        True,
+        "Tolerated well.",
+    )
+
+
+def test_a_manager_signing_cannot_change_the_details(healthy, injector, flip, manager):
+    record = services.treatment_start(
+        appointment=ready(healthy, injector, flip), by=injector.user, now=DAY
+    )
+    add(record, lot("Botox Cosmetic", "BTX4"), amount="4")
+    complete(record)
+    refused(
+        "not_your_record",
+        services.treatment_sign,
+        record=record,
+        by=manager,
+        password=PASSWORD,
+        now=DAY,
+        notes="changed",
+    )
