@@ -107,6 +107,8 @@ def enqueue(kind, *, patient, key, due_at, context, appointment=None, attachment
         return None
     context = {
         "patient": patient,
+        # Only patients with a portal login are told to use it.
+        "has_portal": patient.user_id is not None,
         "appointment": appointment,
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
@@ -183,6 +185,24 @@ def appointment_booked(appointment, *, now):
         attachment=("appointment.ics", appointment_ics(appointment)),
     )
     _reminders(appointment, now=now, anticoagulants=anticoagulants)
+    _withdraw_recalls(appointment, now=now)
+
+
+def _withdraw_recalls(appointment, *, now):
+    """A booking answers the recall for what it books: pending recalls of the
+    patient's earlier treatments with the same agent (toxin, filler) are
+    withdrawn, in one UPDATE."""
+    agents = appointment.procedure.agents
+    Notification.objects.filter(
+        Q(appointment__procedure__agent__in=agents)
+        | Q(appointment__procedure__components__agent__in=agents),
+        patient=appointment.patient,
+        kind=Kind.RECALL,
+        status=Notification.Status.PENDING,
+    ).exclude(appointment=appointment).update(
+        status=Notification.Status.CANCELLED,
+        last_error=f"Not needed: booked again on {now:%d %b %H:%M}",
+    )
 
 
 def appointment_moved(appointment, *, now, previous_start, moves):

@@ -159,10 +159,16 @@ class Practitioner(models.Model):
         return self.display_name
 
 
+# Apostrophes people type, or not, inside names: O'Brien, O’Brien, OBrien.
+APOSTROPHES = "'\u2019\u02bc\u2018`"
+
+
 def search_key(text):
-    """Lower-case, accent-free text for searching: 'Zoë O'Brien' -> 'zoe o'brien'."""
+    """Lower-case, accent-free, apostrophe-free text for searching:
+    'Zoë O'Brien' -> 'zoe obrien', so "obrien" and "o'brien" both find her."""
     decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+    kept = (ch for ch in decomposed if not unicodedata.combining(ch) and ch not in APOSTROPHES)
+    return "".join(kept).casefold().strip()
 
 
 def phone_digits(text):

@@ -265,7 +265,7 @@ def portal_history(request):
         and form.save(patient=patient, user=request.user, source=MedicalHistory.Source.PATIENT)
     ):
         messages.success(request, "Thank you: your medical history is saved.")
-        return redirect("portal_history")
+        return redirect("portal_home")
     state = MedicalHistory.state_of(latest, today=timezone.localdate())
     return render(
         request,
@@ -286,6 +286,7 @@ def portal_history_reconfirm(request):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Thank you: your answers are confirmed as up to date.")
+        return redirect("portal_home")
     return redirect("portal_history")
 
 

@@ -238,7 +238,8 @@ def _signing(request, *, appointment, via, link=None):
             request=link,
         )
         if signed:
-            messages.success(request, f"Thank you: “{signed.form.title}” is signed.")
+            if len(outstanding) > 1:  # the last one lands on the "all signed" page
+                messages.success(request, f"Thank you: “{signed.form.title}” is signed.")
             return redirect(request.path)
         if (
             link is not None

@@ -27,7 +27,7 @@ def new_patient(front_desk, **changes):
 def test_create_normalises_and_indexes_the_patient(front_desk):
     patient = new_patient(front_desk, first_name=" Zoë ", last_name="O'Brien")
     assert (patient.first_name, patient.email) == ("Zoë", "ada@example.test")
-    assert patient.search_text == "zoe o'brien 07700900555 ada@example.test"
+    assert patient.search_text == "zoe obrien 07700900555 ada@example.test"
     assert patient.created_by == front_desk
 
 
@@ -189,3 +189,26 @@ def test_editing_contact_details(client, front_desk, patient):
     assert response.status_code == 302
     patient.refresh_from_db()
     assert (patient.phone, patient.search_text.split()[-1]) == ("07700 111222", "new@example.test")
+
+
+@pytest.mark.parametrize("query", ["obrien", "O'Brien", "o’brien", "zoe obrien"])
+def test_search_ignores_apostrophes(front_desk, query):
+    # Issue 15: "obrien" did not find O'Brien.
+    patient = new_patient(front_desk, first_name="Zoë", last_name="O'Brien")
+    assert list(Patient.objects.search(query)) == [patient]
+
+
+def test_the_migration_recomputes_names_with_apostrophes(front_desk):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    patient = new_patient(front_desk, first_name="Zoë", last_name="O'Brien")
+    plain = new_patient(front_desk, first_name="Ann", last_name="Lee")
+    Patient.objects.filter(pk=patient.pk).update(search_text="zoe o'brien old")
+    Patient.objects.filter(pk=plain.pk).update(search_text="kept as it was")
+    import_module("clinic.migrations.0009_search_without_apostrophes").recompute(apps, None)
+    patient.refresh_from_db()
+    plain.refresh_from_db()
+    assert patient.search_text.startswith("zoe obrien ")
+    assert plain.search_text == "kept as it was"
