@@ -36,6 +36,7 @@ SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     "clinic",
     "accounts",
+    "privacy",
     "treatments",
     "bookings",
     "clinic.admin_site.VermilionAdminConfig",
@@ -219,6 +220,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 AXES_USERNAME_CALLABLE = "clinic.access.login_username"
 AXES_VERBOSE = False
+
+# Clinical records are kept this many years after the last treatment, then
+# `manage.py apply_retention --apply` deletes them (README, patient data rights).
+RETENTION_YEARS = envint("RETENTION_YEARS", 7, minimum=1, maximum=100)
 
 # Two-factor login (django-otp): the name authenticator apps show.
 OTP_TOTP_ISSUER = envstr("CLINIC_NAME", "Vermilion Lip Clinic")

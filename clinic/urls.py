@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("accounts.urls")),
+    path("", include("privacy.urls")),
     path("desk/", views.desk_home, name="desk_home"),
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),

@@ -209,6 +209,9 @@ MATRIX = {
         lambda w: {"pk": w["users"]["front_desk"].pk},
         rule({"manager"}),
     ),
+    "privacy:portal_data": ("get", lambda w: {}, rule(PATIENTS)),
+    "privacy:patient_export": ("post", lambda w: {"pk": w["a"].pk}, rule({"manager"})),
+    "privacy:patient_erasure": ("get", lambda w: {"pk": w["a"].pk}, rule({"manager"})),
 }
 
 
