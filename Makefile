@@ -61,8 +61,8 @@ venv: check-venv
 run: check-venv
 	@$(MAKE) --no-print-directory $(VENV)/.deps-run
 	DEBUG=1 $(PY) manage.py migrate --no-input
-	@DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@DEBUG=1 SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py seed_demo
+	DEBUG=1 SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
 
 .PHONY: test
 test: venv

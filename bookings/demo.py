@@ -10,7 +10,11 @@ from bookings.models import Appointment, WorkingHours
 from clinic.models import Patient, Practitioner
 from treatments.models import Procedure
 
-CLINIC_HOURS = {day: (time(9), time(19)) for day in range(5)} | {5: (time(10), time(16))}
+# Open every day, so the demo has a working day whenever it is started.
+CLINIC_HOURS = {day: (time(9), time(19)) for day in range(5)} | {
+    5: (time(10), time(16)),
+    6: (time(10), time(16)),
+}
 # display name: {weekday: [(start, end), ...]}
 HOURS = {
     "Dr Amara Okafor": {
@@ -24,17 +28,19 @@ HOURS = {
         2: [(time(13), time(19))],
         3: [(time(9), time(17))],
         5: [(time(10), time(16))],
+        6: [(time(10), time(16))],
     },
 }
-# days from today, practitioner, patient last name, procedure code, start time
+# days from today, practitioner, patient last name, procedure code, start time.
+# Whitfield had a lip flip three weeks ago (treatments/demo.py): filler today,
+# since a second flip inside 90 days is refused.
 BOOKINGS = [
-    (0, 0, "Whitfield", "lip-flip", time(10)),
-    (0, 0, "Raman", "lip-filler", time(11)),
+    (0, 0, "Whitfield", "lip-filler", time(10)),
+    (0, 0, "Raman", "lip-flip", time(11, 30)),
     (0, 1, "O'Brien", "lip-flip", time(14, 30)),
     (1, 0, "Dubois", "lip-flip", time(9, 30)),
     (2, 1, "Okonkwo", "lip-flip-and-filler", time(15)),
-    (4, 0, "Whitfield", "lip-filler", time(12)),
-    (5, 1, "Raman", "lip-flip", time(11)),
+    (5, 1, "Raman", "lip-filler", time(11)),
 ]
 
 
@@ -70,16 +76,18 @@ def seed_appointments(*, by, now=None):
         working = _working_on(day)
         if not working:
             continue
-        practitioner = working[index % len(working)]
         starts_at = timezone.make_aware(datetime.combine(day, start))
-        try:
-            services.appointment_book(
-                patient=Patient.objects.get(last_name=last_name),
-                practitioner=practitioner,
-                procedure=procedures[code],
-                starts_at=starts_at,
-                booked_by=by,
-                now=booked_at,
-            )
-        except ValidationError:
-            continue  # e.g. the practitioner does not work at that hour on this weekday
+        # The chosen practitioner first, then whoever else works that day.
+        for practitioner in working[index % len(working) :] + working[: index % len(working)]:
+            try:
+                services.appointment_book(
+                    patient=Patient.objects.get(last_name=last_name),
+                    practitioner=practitioner,
+                    procedure=procedures[code],
+                    starts_at=starts_at,
+                    booked_by=by,
+                    now=booked_at,
+                )
+            except ValidationError:
+                continue  # not working at that hour on this weekday: try the next
+            break

@@ -117,3 +117,53 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="only runs with DEBUG=1"):
         call_command("seed_demo")
     assert not User.objects.filter(email="manager@vermilion.test").exists()
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_the_demo_has_a_working_day_whatever_the_day(monkeypatch, weekday):
+    # Issue 15: on a Sunday the demo's calendar was empty. Every day, Sunday
+    # included, has appointments that can be checked in, treated and signed.
+    from datetime import datetime, timedelta
+
+    from bookings import services as bookings
+    from bookings.models import Appointment
+    from clinic import demo
+    from tests.helpers import LONDON, same_day, sign_consents
+    from treatments import services as treatments
+    from treatments.models import Lot
+
+    now = datetime(2026, 11, 30, 8, 0, tzinfo=LONDON) + timedelta(days=weekday)  # a Monday on
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    demo.seed_demo()
+    today = Appointment.objects.filter(starts_at__date=now.date()).order_by("starts_at")
+    assert today.count() >= 2, now.strftime("%A")
+    appointment = today.first()
+    sign_consents(appointment, now=now)
+    bookings.appointment_check_in(appointment=appointment, by=appointment.practitioner.user)
+    same_day(appointment, now=now)
+    record = treatments.treatment_start(appointment=appointment, by=appointment.practitioner.user)
+    part = appointment.procedure.parts()[0]
+    lot = (
+        Lot.objects.filter(product__doses__procedure=part, quantity_remaining__gte=1)
+        .order_by("-quantity_remaining")
+        .first()
+    )
+    site = "TX-C" if part.agent == "toxin" else "FB-UL"
+    treatments.injection_add(
+        record=record,
+        by=record.practitioner.user,
+        lot=lot,
+        site=site,
+        amount=1,
+        depth="intramuscular" if part.agent == "toxin" else "submucosal",
+        needle="33G needle",
+        dilution="100 U in 2.5 mL saline",
+    )
+    signed = treatments.treatment_sign(
+        record=record,
+        by=record.practitioner.user,
+        password=demo.DEMO_PASSWORD,
+        anaesthetic="none",
+        no_adverse_events=True,
+    )
+    assert signed.is_signed
