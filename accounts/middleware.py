@@ -57,4 +57,9 @@ class TwoFactorMiddleware:
 
     @staticmethod
     def _exempt(path):
-        return path.startswith(reverse("accounts:two_factor")) or path == reverse("logout")
+        # Only the pages that give the second factor. Never the ones that
+        # change it (new recovery codes, switching it off): those need it.
+        return path in {
+            reverse(name)
+            for name in ("accounts:two_factor", "accounts:verify", "accounts:setup", "logout")
+        } or path == reverse("accounts:codes")

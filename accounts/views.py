@@ -116,6 +116,10 @@ def two_factor_verify(request):
 
 @login_required
 def two_factor_setup(request):
+    if is_enrolled(request.user) and not request.user.is_verified():
+        # A new app replaces the old one: only with a code from the old one,
+        # or a password alone would be enough to get past two-factor login.
+        return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
     device = totp_device_for_setup(user=request.user)
     form = CodeForm(post_data(request))
     if request.method == "POST" and form.is_valid():

@@ -120,6 +120,29 @@ def test_patients_may_opt_in_and_are_then_always_asked(client, patient_user):
     assert client.get(reverse("portal_home")).url.startswith(reverse("accounts:verify"))
 
 
+def test_a_password_alone_cannot_replace_the_app(client, front_desk):
+    old = enrol(front_desk)
+    log_in(client, front_desk)
+    setup = client.get(reverse("accounts:setup"))
+    assert setup.url.startswith(reverse("accounts:verify"))
+    assert client.post(reverse("accounts:setup"), {"token": "123456"}).status_code == 302
+    assert list(TOTPDevice.objects.filter(user=front_desk)) == [old]
+
+
+def test_a_password_alone_cannot_change_the_second_factor(client, front_desk):
+    from accounts.services import recovery_codes_renew
+
+    enrol(front_desk)
+    codes = recovery_codes_renew(user=front_desk)
+    log_in(client, front_desk)
+    for name in ("accounts:new_codes", "accounts:off"):
+        response = client.post(reverse(name))
+        assert response.url.startswith(reverse("accounts:verify")), name
+    assert TOTPDevice.objects.filter(user=front_desk).exists()
+    verify = client.get(reverse("accounts:security")).url
+    assert client.post(verify, {"token": codes[0]}).status_code == 302  # the old codes stand
+
+
 def test_the_admin_needs_a_second_factor(client, manager):
     client.force_login(manager)
     assert client.get(reverse("manager_home")).status_code == 200  # the clinic pages do not
