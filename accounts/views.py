@@ -40,6 +40,7 @@ from accounts.services import (
     two_factor_policy_set,
     two_factor_remove,
 )
+from accounts.signals import remember_session
 from clinic.access import client_ip, role_required, safe_next
 from clinic.forms import ServiceForm, post_data
 from clinic.roles import Role
@@ -66,6 +67,16 @@ class PasswordResetView(auth_views.PasswordResetView):
         if per_email > limit or per_address > limit * ADDRESS_FACTOR:
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, but the session it gives a new key (to stay logged in) is
+    indexed again, so it can still be seen and ended."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        remember_session(sender=None, request=self.request, user=form.user)
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -26,6 +26,11 @@ urlpatterns = [
         account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path(
+        "accounts/password_change/",
+        account_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("accounts.urls")),
     path("", include("privacy.urls")),

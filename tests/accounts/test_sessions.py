@@ -43,3 +43,20 @@ def test_ending_sessions_keeps_the_callers_own(front_desk):
     assert mine.get(reverse("desk_home")).status_code == 200
     assert other.get(reverse("desk_home")).status_code == 302
     assert Session.objects.count() == 1
+
+
+def test_a_session_kept_through_a_password_change_can_still_be_ended(client, front_desk):
+    log_in(client, front_desk)
+    new = "another long passphrase"
+    changed = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert changed.status_code == 302
+    assert client.get(reverse("desk_home")).status_code == 200  # still logged in
+    front_desk.refresh_from_db()
+    front_desk.is_active = False
+    front_desk.save()
+    front_desk.is_active = True
+    front_desk.save()
+    assert client.get(reverse("desk_home")).status_code == 302
