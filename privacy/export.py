@@ -29,7 +29,12 @@ from treatments.models import (
 
 # Kept as evidence in the database, but not what a person wants to read in a
 # JSON file: the signature goes in its own file, the .ics is in the email.
-LEFT_OUT = {"signature_png": "signatures/", "attachment": "(the .ics of the email)"}
+# A link's nonce is the secret that makes it work: never copied out.
+LEFT_OUT = {
+    "signature_png": "signatures/",
+    "attachment": "(the .ics of the email)",
+    "nonce": "(secret)",
+}
 
 
 def _rows(queryset):

@@ -59,6 +59,8 @@ def test_a_patient_downloads_everything_held_on_them(client, world):  # noqa: F8
     assert len(json.loads(archive.read("medical_histories.json"))) == 1
     emails = json.loads(archive.read("emails.json"))
     assert emails and all(row["fields"]["patient"] == patient.pk for row in emails)
+    links = json.loads(archive.read("consent_links.json"))
+    assert links and {row["fields"]["nonce"] for row in links} == {"(secret)"}
     page = archive.read("index.html").decode()
     assert patient.full_name in page and f"signatures/consent-{signature.pk}.png" in page
     # Nothing of patient B's.
