@@ -145,16 +145,17 @@ def safety_case(
 
 
 def next_toxin_dates(patient, *, today: date, history=_UNLOADED, procedures=None):
-    """[(procedure, first possible day)] for each offered toxin procedure the
-    patient cannot have yet: "next lip flip possible from ..." on their pages.
-    Pass `procedures` (the offered ones) when the page has them already."""
+    """[(procedure, first possible day)] for each offered procedure with a
+    toxin part that the patient cannot have yet: "next lip flip possible from
+    ..." on their pages. Pass `procedures` (the offered ones, with their parts)
+    when the page has them already."""
     facts = patient_facts(patient, today=today, history=history, load_windows=False)
     if procedures is None:
-        procedures = Procedure.objects.active().filter(agent=Agent.TOXIN)
+        procedures = Procedure.objects.active().with_parts()
     found = []
-    for procedure in (p for p in procedures if p.agent == Agent.TOXIN):
-        (part,) = procedure_facts(procedure).parts
-        day = toxin_possible_from(facts, part)
+    for procedure in procedures:
+        days = [toxin_possible_from(facts, part) for part in procedure_facts(procedure).parts]
+        day = max((d for d in days if d), default=None)
         if day and day > today:
             found.append((procedure, day))
     return found

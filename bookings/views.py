@@ -493,6 +493,9 @@ def appointment_check_in(request, pk):
             earliest = getattr(exc, "earliest", None)
         else:
             messages.success(request, f"{appointment.patient} is checked in.")
+            # One click from the front desk's arrivals list returns there.
+            if request.POST.get("from") == "arrivals":
+                return redirect("desk_home")
             return redirect(appointment)
     return render(
         request,

@@ -6,12 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings.models import Appointment
+from bookings.models import Appointment, Notification
 from bookings.safety import next_toxin_dates
 from clinic import services
 from clinic.access import permission_required, role_required, safe_next
@@ -22,7 +23,7 @@ from clinic.paging import Window
 from clinic.params import BadParameter, SearchField, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent
-from treatments.models import Procedure
+from treatments.models import InjectionLine, Procedure, TreatmentRecord
 from treatments.screening import screen_patient
 
 LANDING_PAGES = {
@@ -151,6 +152,10 @@ def patient_edit(request, pk):
     return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
 
 
+PATIENT_PAGE_APPOINTMENTS = 30  # the newest; the calendar has the rest
+PATIENT_PAGE_RECORDS = 10
+
+
 @permission_required("clinic.view_patient")
 def patient_detail(request, pk):
     patient = _patient_for(request, pk)
@@ -169,6 +174,34 @@ def patient_detail(request, pk):
     clinical = request.user.has_perm("clinic.view_clinical_details")
     if clinical and history is not None:
         log_view(request, what="screening details", obj=history, patient=patient)
+    now = timezone.now()
+    appointments = attach_consent(
+        Appointment.objects.filter(patient=patient)
+        .select_related("practitioner", "procedure")
+        .prefetch_related("procedure__components")
+        .order_by("-starts_at")[:PATIENT_PAGE_APPOINTMENTS],
+        now=now,
+    )
+    upcoming = [a for a in reversed(appointments) if a.is_active and a.blocked_until >= now]
+    past = [a for a in appointments if a not in upcoming]
+    records = []
+    if request.user.has_perm("treatments.view_treatmentrecord"):
+        records = list(
+            TreatmentRecord.objects.signed()
+            .filter(patient=patient)
+            .select_related("procedure", "practitioner")
+            .prefetch_related(
+                Prefetch("lines", InjectionLine.objects.select_related("product", "lot"))
+            )[:PATIENT_PAGE_RECORDS]
+        )
+        for record in records:
+            totals = {}
+            for line in record.lines.all():
+                key = (line.product, line.lot.lot_number)
+                totals[key] = totals.get(key, 0) + line.amount
+            record.amounts = [(product, lot, amount) for (product, lot), amount in totals.items()]
+        if records:
+            log_view(request, what="treatment records (patient page)", patient=patient)
     return render(
         request,
         "clinic/patient_detail.html",
@@ -181,6 +214,10 @@ def patient_detail(request, pk):
             "next_toxin": next_toxin_dates(
                 patient, today=today, history=history, procedures=procedures
             ),
+            "upcoming": upcoming,
+            "past": past,
+            "records": records,
+            "emails": Notification.objects.filter(patient=patient).order_by("-due_at")[:10],
         },
     )
 

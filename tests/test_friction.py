@@ -96,3 +96,39 @@ def test_a_refused_consent_submit_opens_at_the_form(portal, healthy, injector, f
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
     page = portal.get(reverse("treatments:portal_consent", args=[appointment.pk]))
     assert 'action="#consent-form"' in page.content.decode()
+
+
+def test_one_click_check_in_from_the_arrivals_list(client, front_desk, healthy, injector, flip):
+    appointment = book(healthy, injector, flip, at(D5, "10:00"))
+    client.force_login(front_desk)
+    from django.utils import timezone
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.utils.timezone.now", lambda: at(D5, "09:40"))
+        page = client.get(reverse("desk_home")).content.decode()
+        assert f'action="{reverse("bookings:check_in", args=[appointment.pk])}"' in page
+        response = client.post(
+            reverse("bookings:check_in", args=[appointment.pk]), {"from": "arrivals"}
+        )
+        assert response["Location"] == reverse("desk_home")
+        assert timezone.now() == at(D5, "09:40")
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
+
+
+def test_the_patient_page_is_the_hub(client, injector, healthy, flip, filler, monkeypatch):
+    # Issue 15: the patient page listed no appointments.
+    monkeypatch.setattr("django.utils.timezone.now", lambda: DAY)
+    record = services.treatment_start(
+        appointment=ready(healthy, injector, flip), by=injector.user, now=DAY
+    )
+    add(record, LotFactory(lot_number="HUB1"), amount="4")
+    complete(record)
+    services.treatment_sign(record=record, by=injector.user, password=PASSWORD, now=DAY)
+    book(healthy, injector, filler, at(date(2027, 1, 5), "10:00"), now=DAY)
+    client.force_login(injector.user)
+    page = client.get(healthy.get_absolute_url()).content.decode()
+    assert "Tue 5 Jan" in page  # coming up
+    assert "Tue 1 Dec" in page  # past
+    assert "4 U Botox Cosmetic (lot HUB1)" in page
+    assert "Booking confirmation" in page  # the emails sent

@@ -217,7 +217,7 @@ def test_the_patient_page_says_what_is_missing(client, practitioner, patient):
     client.force_login(practitioner.user)
     page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert "New questions to answer" in page
-    assert "Update it with the patient before check-in" in page
+    assert "Update it with the patient before their next treatment" in page
 
 
 # Booking is fine; check-in and the treatment record are refused
