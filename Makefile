@@ -106,11 +106,14 @@ lint: venv
 BOOTSTRAP_VERSION := 5.3.9
 BOOTSTRAP_ICONS_VERSION := 1.13.2
 SIGNATURE_PAD_VERSION := 5.1.4
+HTMX_VERSION := 2.0.11
+AXE_CORE_VERSION := 4.14.1
 .PHONY: vendor
 vendor:
 	@tmp=$$(mktemp -d) && cd $$tmp && \
 	npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) bootstrap-icons@$(BOOTSTRAP_ICONS_VERSION) \
-	  signature_pad@$(SIGNATURE_PAD_VERSION) >/dev/null && \
+	  signature_pad@$(SIGNATURE_PAD_VERSION) htmx.org@$(HTMX_VERSION) \
+	  axe-core@$(AXE_CORE_VERSION) >/dev/null && \
 	for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done && \
 	cd $(CURDIR) && v=static/vendor && \
 	cp $$tmp/bootstrap-$(BOOTSTRAP_VERSION)/package/dist/css/bootstrap.min.css* $$v/bootstrap/css/ && \
@@ -118,4 +121,7 @@ vendor:
 	cp $$tmp/bootstrap-icons-$(BOOTSTRAP_ICONS_VERSION)/package/font/bootstrap-icons.min.css $$v/bootstrap-icons/ && \
 	cp $$tmp/bootstrap-icons-$(BOOTSTRAP_ICONS_VERSION)/package/font/fonts/* $$v/bootstrap-icons/fonts/ && \
 	cp $$tmp/signature_pad-$(SIGNATURE_PAD_VERSION)/package/dist/signature_pad.umd.min.js* $$v/signature_pad/ && \
+	mkdir -p $$v/htmx $$v/axe-core && \
+	cp $$tmp/htmx.org-$(HTMX_VERSION)/package/dist/htmx.min.js $$tmp/htmx.org-$(HTMX_VERSION)/package/LICENSE $$v/htmx/ && \
+	cp $$tmp/axe-core-$(AXE_CORE_VERSION)/package/axe.min.js $$tmp/axe-core-$(AXE_CORE_VERSION)/package/LICENSE $$v/axe-core/ && \
 	rm -rf $$tmp && echo "Vendored files refreshed in $$v"

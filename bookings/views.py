@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from bookings import ics, notifications, services
@@ -194,7 +195,11 @@ def book_start(request):
     patients = Patient.objects.search(query)[:20] if query else []
     if query:
         log_view(request, what="patient search", action=AuditEvent.Action.EXPORT)
-    return render(request, "bookings/book_start.html", {"query": query, "patients": patients})
+    # Typing in the search box (htmx) asks for the matches only.
+    template = "bookings/_patient_matches.html" if request.htmx else "bookings/book_start.html"
+    response = render(request, template, {"query": query, "patients": patients})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _display_slots(slots):

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: a search-as-you-type request gets the results only.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleTimeoutMiddleware",
     # Second factor: which device verified this session, then ask where needed.
@@ -256,3 +259,5 @@ BOOKING_GRID_MINUTES = int(envchoice("BOOKING_GRID_MINUTES", "5", ("5", "10", "1
 CONSENT_LINK_HOURS = envint("CONSENT_LINK_HOURS", 72, minimum=1, maximum=24 * 30)
 # Patients may cancel or move online until this many hours before the visit.
 CANCELLATION_NOTICE_HOURS = envint("CANCELLATION_NOTICE_HOURS", 48, minimum=0, maximum=24 * 14)
+# Lots expiring within this many days are flagged on the stock page and the dashboard.
+STOCK_EXPIRY_WARNING_DAYS = envint("STOCK_EXPIRY_WARNING_DAYS", 60, minimum=1, maximum=366)

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from bookings.models import Appointment, Notification
@@ -123,7 +124,11 @@ def patient_list(request):
         "first_name", "last_name", "date_of_birth", "phone", "email"
     )
     page = Window(patients, request, per_page=PATIENTS_PER_PAGE)
-    return render(request, "clinic/patient_list.html", {"page": page, "query": query})
+    # Typing in the search box (htmx) asks for the results only.
+    template = "clinic/_patient_results.html" if request.htmx else "clinic/patient_list.html"
+    response = render(request, template, {"page": page, "query": query})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @permission_required("clinic.add_patient")

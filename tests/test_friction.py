@@ -132,3 +132,17 @@ def test_the_patient_page_is_the_hub(client, injector, healthy, flip, filler, mo
     assert "Tue 1 Dec" in page  # past
     assert "4 U Botox Cosmetic (lot HUB1)" in page
     assert "Booking confirmation" in page  # the emails sent
+
+
+@pytest.mark.parametrize("name", ["patients:list", "bookings:book"])
+def test_typing_in_the_search_box_returns_the_results_only(client, front_desk, name):
+    from tests.factories import PatientFactory
+
+    PatientFactory(first_name="Niamh", last_name="O'Brien")
+    client.force_login(front_desk)
+    full = client.get(reverse(name), {"q": "obrien"})
+    partial = client.get(reverse(name), {"q": "obrien"}, headers={"HX-Request": "true"})
+    assert "<html" in full.content.decode() and 'hx-get="' in full.content.decode()
+    body = partial.content.decode()
+    assert "<html" not in body and "O&#x27;Brien" in body
+    assert "HX-Request" in partial["Vary"]

@@ -230,3 +230,24 @@ def test_a_blocking_answer_on_the_day_stops_the_treatment_and_offers_a_date(
     assert f"{new_date:%A} {new_date.day} {new_date:%B %Y}" in earliest
     assert not TreatmentRecord.objects.filter(appointment=appointment).exists()
     assert violations == []
+
+
+def test_search_as_you_type_finds_obrien_without_the_apostrophe(browser, live_server, front_desk):
+    from tests.factories import PatientFactory
+
+    PatientFactory(first_name="Niamh", last_name="O'Brien")
+    PatientFactory(first_name="Ola", last_name="Obi")
+
+    def steps(page):
+        log_in(page, live_server.url, front_desk.email, PASSWORD)
+        page.goto(f"{live_server.url}/patients/")
+        page.locator("input[name=q]").press_sequentially("obrien", delay=40)
+        page.wait_for_url("**/patients/?q=obrien")
+        page.wait_for_load_state("networkidle")
+        shot(page, "8-search-as-you-type")
+        return page.locator("#patient-results").inner_text(), page.url, page.csp_violations
+
+    results, url, violations = browser.run(steps)
+    assert "O'Brien, Niamh" in results and "Obi" not in results
+    assert url.endswith("?q=obrien")  # the address follows, for Back and bookmarks
+    assert violations == []
