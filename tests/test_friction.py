@@ -146,3 +146,24 @@ def test_typing_in_the_search_box_returns_the_results_only(client, front_desk, n
     body = partial.content.decode()
     assert "<html" not in body and "O&#x27;Brien" in body
     assert "HX-Request" in partial["Vary"]
+
+
+def test_the_record_and_the_chart_print_with_their_header(client, healthy, injector, flip):
+    from django.utils import timezone as tz
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.utils.timezone.now", lambda: DAY)
+        record = services.treatment_start(
+            appointment=ready(healthy, injector, flip), by=injector.user, now=DAY
+        )
+        add(record, LotFactory(lot_number="PR1"), amount="4")
+        complete(record)
+        services.treatment_sign(record=record, by=injector.user, password=PASSWORD, now=DAY)
+        assert tz.now() == DAY
+    client.force_login(injector.user)
+    for url in (record.get_absolute_url(), reverse("treatments:chart", args=[healthy.pk])):
+        page = client.get(url).content.decode()
+        assert 'class="d-none d-print-block print-header' in page, url
+        assert 'id="print-button"' in page and "js/print.js" in page, url
+    record_page = client.get(record.get_absolute_url()).content.decode()
+    assert "unchanged since it was signed (SHA-256 checked)" in record_page

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from bookings import services as bookings
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.factories import PASSWORD, LotFactory
 from tests.helpers import NOW, history, sign_consents
 from treatments import services
@@ -158,9 +158,20 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
         page.get_by_role("button", name="Save and sign", exact=True).click()
         page.wait_for_load_state()
         shot(page, "6-record-signed")
-        return chosen, lines, page.content(), page.csp_violations
+        # On paper: the header with the integrity check, no forms or buttons.
+        page.emulate_media(media="print")
+        printed = (
+            page.locator(".print-header").inner_text(),
+            page.get_by_role("button", name="Print").is_visible(),
+        )
+        page.pdf(path=str(ARTIFACTS / "6-record-signed.pdf"))
+        page.emulate_media(media="screen")
+        return chosen, lines, page.content(), page.csp_violations, printed
 
-    chosen, lines, signed, violations = browser.run(steps)
+    chosen, lines, signed, violations, printed = browser.run(steps)
+    header, print_button_on_paper = printed
+    assert "unchanged since it was signed" in header and "Hana Healthy" in header
+    assert not print_button_on_paper
     assert chosen == ["TX-L1", "TX-C", "TX-R1"]  # picked on the chart
     assert "6 U" in lines
     assert "Unchanged since it was signed" in signed
