@@ -195,9 +195,13 @@ def book_start(request):
     patients = Patient.objects.search(query)[:20] if query else []
     if query:
         log_view(request, what="patient search", action=AuditEvent.Action.EXPORT)
+    # A time picked on the calendar travels on to the patient's booking page.
+    pick = urlencode({name: request.GET[name] for name in PICK_FIELDS if request.GET.get(name)})
+    picked = _calendar_pick(request)
     # Typing in the search box (htmx) asks for the matches only.
     template = "bookings/_patient_matches.html" if request.htmx else "bookings/book_start.html"
-    response = render(request, template, {"query": query, "patients": patients})
+    context = {"query": query, "patients": patients, "pick": pick, "picked": picked}
+    response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -234,12 +238,23 @@ def _proposal_url(name, args, *, procedure, practitioner, start, extra=None):
     return f"{reverse(name, args=args)}?{urlencode(query | (extra or {}))}"
 
 
+def _calendar_pick(request):
+    """The practitioner, date and time of an empty calendar cell clicked to
+    book there ({} when none, or when they do not read)."""
+    form = ChosenTimeForm(request.GET)
+    return dict(form.cleaned_data) if form.is_valid() else {}
+
+
+PICK_FIELDS = ("practitioner", "date", "time")
+
+
 def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args, moving=None):
     procedure = procedure_form.cleaned_data["procedure"] if procedure_form.is_valid() else None
     context = {"patient": patient, "search": procedure_form, "moving": moving}
     if procedure is None:
         return context
     practitioner = procedure_form.cleaned_data.get("practitioner")
+    picked = _calendar_pick(request)
     history = MedicalHistory.objects.latest_for(patient)
     result = first_compliant_slots(
         procedure=procedure,
@@ -264,8 +279,9 @@ def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args,
         screening=screening,
         later_url=f"?{urlencode({**request.GET.dict(), 'on_or_after': later.isoformat()})}",
         chosen_form=ChosenTimeForm(
-            initial={"practitioner": practitioner, "date": result.earliest_date}
+            initial={"practitioner": practitioner, "date": result.earliest_date, **picked}
         ),
+        picked=picked,
     )
     return context
 
@@ -273,7 +289,11 @@ def _find_times(request, *, patient, procedure_form, confirm_name, confirm_args,
 @permission_required("bookings.add_appointment")
 def book_patient(request, patient_pk):
     patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
-    search = SlotSearchForm(request.GET or {"procedure": Procedure.objects.active().first()})
+    data = request.GET.copy()
+    if not data.get("procedure"):  # first visit, or from a calendar cell
+        first = Procedure.objects.active().first()
+        data["procedure"] = first.pk if first else ""
+    search = SlotSearchForm(data)
     context = _find_times(
         request,
         patient=patient,

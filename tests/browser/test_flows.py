@@ -262,3 +262,96 @@ def test_search_as_you_type_finds_obrien_without_the_apostrophe(browser, live_se
     assert "O'Brien, Niamh" in results and "Obi" not in results
     assert url.endswith("?q=obrien")  # the address follows, for Back and bookmarks
     assert violations == []
+
+
+def _mark_cell(page, *, date, time, mark):
+    """Put data-test=`mark` on the free cell of the column for `date` (and,
+    on the day view, the first practitioner) at `time`."""
+    found = page.evaluate(
+        """([date, time, mark]) => {
+          const rows = [...document.querySelectorAll('table.calendar-grid tbody tr')];
+          const start = rows.findIndex(r => r.querySelector('th').textContent.trim() === time);
+          const head = [...document.querySelectorAll('th.cal-head')]
+            .find(h => h.dataset.date === date);
+          const h = head.getBoundingClientRect();
+          const cell = [...rows[start].querySelectorAll('td')].find(td => {
+            const b = td.getBoundingClientRect();
+            const middle = b.left + b.width / 2;
+            return h.left <= middle && middle < h.right;
+          });
+          if (!cell || !cell.classList.contains('free')) return false;
+          cell.dataset.test = mark;
+          return true;
+        }""",
+        [date, time, mark],
+    )
+    assert found, (date, time)
+    return page.locator(f'td[data-test="{mark}"]')
+
+
+def test_click_an_empty_calendar_cell_to_book_there(
+    browser, live_server, front_desk, healthy, injector
+):
+    def steps(page):
+        log_in(page, live_server.url, front_desk.email, PASSWORD)
+        page.goto(f"{live_server.url}/calendar/?date=2026-12-04")
+        _mark_cell(page, date="2026-12-04", time="11:00", mark="here").click()
+        page.wait_for_load_state()
+        page.locator("input[name=q]").press_sequentially("healthy", delay=30)
+        page.wait_for_selector("#patient-matches a:has-text('Hana Healthy')")
+        page.locator("#patient-matches a:has-text('Hana Healthy')").click()
+        page.wait_for_load_state()
+        notice = page.locator(".alert-info").first.inner_text()
+        page.get_by_role("button", name="Check", exact=True).click()
+        page.wait_for_load_state()
+        shot(page, "9-booked-from-a-cell")
+        page.get_by_role("button", name="Confirm the booking").click()
+        page.wait_for_load_state()
+        return notice, page.csp_violations
+
+    notice, violations = browser.run(steps)
+    assert "Friday 4 December at 11:00" in notice
+    appointment = healthy.appointments.get()
+    assert timezone.localtime(appointment.starts_at).strftime("%d %H:%M") == "04 11:00"
+    assert appointment.practitioner == injector
+    assert violations == []
+
+
+def test_drag_an_appointment_refused_inside_the_window_accepted_outside(
+    browser, live_server, front_desk, healthy, injector, flip, monkeypatch
+):
+    from datetime import datetime
+
+    appointment = bookings.appointment_book(
+        patient=healthy,
+        practitioner=injector,
+        procedure=flip,
+        starts_at=local(timezone.datetime(2026, 12, 4).date(), "10:00"),
+        booked_by=front_desk,
+    )
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=NOW.tzinfo)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: saturday)
+    week = f"{live_server.url}/calendar/week/?practitioner={injector.pk}&date=2026-12-01"
+
+    def steps(page):
+        log_in(page, live_server.url, front_desk.email, PASSWORD)
+        page.goto(week)
+        block = page.locator("a.appt-block").first
+        block.drag_to(_mark_cell(page, date="2026-11-30", time="11:00", mark="monday"))
+        page.wait_for_load_state()
+        refused = page.locator("#refusal").inner_text()
+        shot(page, "10-drag-refused")
+        page.goto(week)
+        block = page.locator("a.appt-block").first
+        block.drag_to(_mark_cell(page, date="2026-12-03", time="11:00", mark="thursday"))
+        page.wait_for_load_state()
+        shot(page, "11-drag-accepted")
+        page.get_by_role("button", name="Move to this time").click()
+        page.wait_for_load_state()
+        return refused, page.csp_violations
+
+    refused, violations = browser.run(steps)
+    assert "Too soon" in refused
+    appointment.refresh_from_db()
+    assert timezone.localtime(appointment.starts_at).strftime("%a %H:%M") == "Thu 11:00"
+    assert violations == []
