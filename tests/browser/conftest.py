@@ -32,6 +32,31 @@ ARGS = [
 ]
 
 
+AXE = (Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe.min.js").read_text()
+# What axe-core may find: nothing "serious" or "critical", on any page a test
+# visited. Run through the DevTools protocol, so the page's CSP still holds.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 3).map(n => {
+      const data = (n.any[0] || {}).data || {};
+      const colours = data.fgColor ? " " + data.fgColor + " on " + data.bgColor : "";
+      return n.target.join(" ") + colours;
+    }).join(", "));
+}"""
+
+
+def accessibility_problems(page, urls):
+    """Open again each page the steps visited (GET) and run axe-core on it."""
+    problems = []
+    for url in dict.fromkeys(u for u in urls if u.startswith("http") and "/logout" not in u):
+        page.goto(url)
+        page.evaluate(AXE)
+        problems += [f"{url}: {v}" for v in page.evaluate(AXE_RUN)]
+    return problems
+
+
 class BrowserThread:
     def __init__(self):
         self._jobs = queue.Queue()
@@ -63,8 +88,19 @@ class BrowserThread:
                     "Content Security Policy" in m.text and page.csp_violations.append(m.text)
                 ),
             )
+            visited = []
+            page.on(
+                "framenavigated",
+                lambda frame, page=page, visited=visited: (
+                    frame == page.main_frame and visited.append(frame.url)
+                ),
+            )
             try:
-                answer.put((steps(page), None))
+                result = steps(page)
+                problems = accessibility_problems(page, visited)
+                if problems:
+                    raise AssertionError("Accessibility (axe-core):\n  " + "\n  ".join(problems))
+                answer.put((result, None))
             except BaseException as exc:  # re-raised in the test thread
                 answer.put((None, exc))
             finally:

@@ -355,3 +355,49 @@ def test_drag_an_appointment_refused_inside_the_window_accepted_outside(
     appointment.refresh_from_db()
     assert timezone.localtime(appointment.starts_at).strftime("%a %H:%M") == "Thu 11:00"
     assert violations == []
+
+
+def test_each_persona_main_pages_at_desk_and_phone_size(
+    browser, live_server, front_desk, manager, healthy, injector, flip, patient_user
+):
+    """Screenshots for people to look at (artifacts/browser/), and axe-core on
+    every page each persona opens (the conftest fails the test on a serious or
+    critical finding)."""
+    healthy.user = patient_user
+    healthy.save()
+    appointment = bookings.appointment_book(
+        patient=healthy,
+        practitioner=injector,
+        procedure=flip,
+        starts_at=local(timezone.datetime(2026, 12, 1).date(), "10:00"),
+        booked_by=front_desk,
+    )
+    personas = {
+        "desk": (
+            front_desk.email,
+            ["/desk/", "/calendar/?date=2026-12-01", "/patients/", "/book/"],
+        ),
+        "practitioner": (
+            injector.user.email,
+            ["/practice/", f"/patients/{healthy.pk}/", f"/appointments/{appointment.pk}/"],
+        ),
+        "manager": (manager.email, ["/manage/", "/manage/audit/", "/stock/", "/emails/"]),
+        "patient": (patient_user.email, ["/portal/", "/portal/history/"]),
+    }
+    for persona, (email, paths) in personas.items():
+
+        def steps(page, email=email, paths=paths, persona=persona):
+            log_in(page, live_server.url, email, PASSWORD)
+            statuses = {}
+            for width, height, size in ((1366, 900, "desk"), (390, 844, "phone")):
+                page.set_viewport_size({"width": width, "height": height})
+                for path in paths:
+                    response = page.goto(live_server.url + path)
+                    statuses[path] = response.status
+                    name = path.strip("/").split("?")[0].replace("/", "-") or "home"
+                    shot(page, f"persona-{persona}-{size}-{name}")
+            return statuses, page.csp_violations
+
+        statuses, violations = browser.run(steps)
+        assert set(statuses.values()) == {200}, (persona, statuses)
+        assert violations == [], persona
