@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleTimeoutMiddleware",
+    # A tablet handed to a patient opens only its signing page.
+    "treatments.tablet.TabletModeMiddleware",
     # Second factor: which device verified this session, then ask where needed.
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorMiddleware",

@@ -212,6 +212,15 @@ MATRIX = {
     "privacy:portal_data": ("get", lambda w: {}, rule(PATIENTS)),
     "privacy:patient_export": ("post", lambda w: {"pk": w["a"].pk}, rule({"manager"})),
     "privacy:patient_erasure": ("get", lambda w: {"pk": w["a"].pk}, rule({"manager"})),
+    # Without a tablet session there is nothing to sign; the lock is public.
+    "treatments:tablet_sign": ("get", lambda w: {}, rule(set(), others=HIDDEN, anonymous=HIDDEN)),
+    "treatments:tablet_locked": ("get", lambda w: {}, rule(EVERYONE, anonymous=OK)),
+    # Last: handing the tablet over logs the persona out.
+    "treatments:tablet_start": (
+        "post",
+        lambda w: {"appointment_pk": w["future"].pk},
+        rule({"front_desk", "practitioner", "other", "manager"}),
+    ),
 }
 
 

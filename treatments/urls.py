@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import views
+from treatments import tablet, views
 
 app_name = "treatments"
 
@@ -44,4 +44,10 @@ urlpatterns += [
     path("treatments/<int:pk>/addenda/", views.record_addendum, name="record_addendum"),
     path("patients/<int:patient_pk>/chart/", views.patient_chart, name="chart"),
     path("stock/recall/", views.lot_recall, name="recall"),
+]
+
+urlpatterns += [
+    path("appointments/<int:appointment_pk>/tablet/", tablet.tablet_start, name="tablet_start"),
+    path("tablet/", tablet.tablet_sign, name="tablet_sign"),
+    path("tablet/locked/", tablet.tablet_locked, name="tablet_locked"),
 ]

@@ -206,15 +206,21 @@ def consent_form_edit(request, procedure_pk):
 # Consent: the patient signs
 
 
-def _signing(request, *, appointment, via, link=None):
+def _signing(
+    request,
+    *,
+    appointment,
+    via,
+    link=None,
+    recorded_by=None,
+    done_template="treatments/consent_done.html",
+):
     """The signing page for the next form the appointment needs."""
     now = timezone.now()
     status = consent_for([appointment], now=now)[appointment.pk]
     outstanding = status.outstanding()
     if not outstanding:
-        return render(
-            request, "treatments/consent_done.html", {"appointment": appointment, "status": status}
-        )
+        return render(request, done_template, {"appointment": appointment, "status": status})
     part = outstanding[0]
     form = ConsentSignForm(
         post_data(request),
@@ -234,7 +240,7 @@ def _signing(request, *, appointment, via, link=None):
             ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             via=via,
-            recorded_by=request.user if request.user.is_authenticated else None,
+            recorded_by=recorded_by or (request.user if request.user.is_authenticated else None),
             request=link,
         )
         if signed:

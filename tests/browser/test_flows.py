@@ -401,3 +401,36 @@ def test_each_persona_main_pages_at_desk_and_phone_size(
         statuses, violations = browser.run(steps)
         assert set(statuses.values()) == {200}, (persona, statuses)
         assert violations == [], persona
+
+
+def test_tablet_mode_shows_only_the_consent_and_then_locks(
+    browser, live_server, front_desk, healthy, injector, flip
+):
+    appointment = bookings.appointment_book(
+        patient=healthy,
+        practitioner=injector,
+        procedure=flip,
+        starts_at=local(timezone.datetime(2026, 12, 1).date(), "10:00"),
+        booked_by=front_desk,
+    )
+
+    def steps(page):
+        log_in(page, live_server.url, front_desk.email, PASSWORD)
+        page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
+        page.get_by_role("button", name="Sign on the clinic's tablet").click()
+        page.wait_for_load_state()
+        page.set_viewport_size({"width": 820, "height": 1180})  # a tablet
+        shot(page, "12-tablet-consent")
+        signing = page.url
+        page.goto(f"{live_server.url}/desk/")
+        locked_from_desk = page.url
+        page.goto(f"{live_server.url}/patients/{healthy.pk}/")
+        locked_from_patient = page.url
+        shot(page, "13-tablet-locked")
+        return signing, locked_from_desk, locked_from_patient, page.content(), page.csp_violations
+
+    signing, desk, patient, locked, violations = browser.run(steps)
+    assert signing.endswith("/tablet/")
+    assert desk.endswith("/tablet/locked/") and patient.endswith("/tablet/locked/")
+    assert "This tablet is locked" in locked and "Hana Healthy" not in locked
+    assert violations == []
