@@ -47,9 +47,12 @@ urlpatterns = [
     ),
     path(
         "portal/welcome/<uidb64>/<token>/",
+        # Choosing the password logs the patient in: straight to the portal.
         auth_views.PasswordResetConfirmView.as_view(
             template_name="clinic/portal_welcome.html",
-            success_url=reverse_lazy("portal_welcome_done"),
+            success_url=reverse_lazy("portal_home"),
+            post_reset_login=True,
+            post_reset_login_backend="django.contrib.auth.backends.ModelBackend",
         ),
         name="portal_welcome",
     ),

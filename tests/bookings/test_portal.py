@@ -124,10 +124,12 @@ def test_front_desk_invites_a_patient_who_then_chooses_a_password(client, front_
     done = client.post(
         form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
     )
-    assert done.status_code == 302
+    # Issue 15: choosing the password logs the patient in, straight to the portal.
+    assert (done.status_code, done["Location"]) == (302, reverse("portal_home"))
+    assert client.get(reverse("portal_home")).status_code == 200
+    client.logout()
     login = client.post(reverse("login"), {"username": "newbie@example.test", "password": new})
     assert login.status_code == 302
-    assert client.get(reverse("portal_home")).status_code == 200
 
 
 @pytest.mark.parametrize(
