@@ -35,6 +35,7 @@ from clinic.params import DayField, SearchField, day_param, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
+from treatments.safety.engine import TOO_LATE_TO_CHANGE
 from treatments.screening import screen_patient
 
 SLOT_DAYS = 7  # days of free slots shown at once
@@ -554,6 +555,9 @@ def _own_appointments(request):
 
 
 def _changeable(appointment, now):
+    """Whether the portal offers Move and Cancel: the services decide (the
+    safety engine's online policy); this only hides buttons that would be
+    refused."""
     return (
         appointment.status == Appointment.Status.BOOKED
         and appointment.starts_at - now >= timedelta(hours=settings.CANCELLATION_NOTICE_HOURS)
@@ -634,12 +638,14 @@ def portal_move(request, pk):
     appointment = get_object_or_404(_own_appointments(request), pk=pk)
     now = timezone.now()
     if not _changeable(appointment, now):
-        messages.error(
-            request,
-            f"Your appointment is less than {settings.CANCELLATION_NOTICE_HOURS} hours away or "
-            f"no longer booked, so it cannot be moved online. Please call us on "
-            f"{settings.CLINIC_PHONE}.",
+        refusal = (
+            TOO_LATE_TO_CHANGE.text(
+                hours=settings.CANCELLATION_NOTICE_HOURS, phone=settings.CLINIC_PHONE
+            )
+            if appointment.status == Appointment.Status.BOOKED
+            else f"This appointment is no longer booked. Please call us on {settings.CLINIC_PHONE}."
         )
+        messages.error(request, refusal)
         return redirect("portal_home")
     on_or_after = read_query(request, PortalMoveQuery)["from"]
     history = MedicalHistory.objects.latest_for(appointment.patient)
