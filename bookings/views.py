@@ -768,6 +768,7 @@ def practitioner_feed_reset(request):
 OUTBOX_FILTERS = {
     "problems": Q(status=Notification.Status.FAILED)
     | Q(status=Notification.Status.PENDING, attempts__gt=0),
+    "failed": Q(status=Notification.Status.FAILED),
     "waiting": Q(status=Notification.Status.PENDING),
     "sent": Q(status=Notification.Status.SENT),
 }

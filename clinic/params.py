@@ -10,7 +10,7 @@ so a day or a week either side of one is still a date.
 from datetime import date
 
 from django import forms
-from django.core.exceptions import BadRequest
+from django.core.exceptions import NON_FIELD_ERRORS, BadRequest
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
@@ -64,11 +64,33 @@ class PageField(forms.IntegerField):
         super().__init__(required=False, min_value=1, max_value=MAX_PAGE, **kwargs)
 
 
+RANGE_BACKWARDS = "The first day must be on or before the last."
+
+
+class DayRangeQuery(forms.Form):
+    """?from=&to=, local days, the first not after the last."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword: the fields are added by name.
+        self.fields["from"] = DayField()
+        self.fields["to"] = DayField()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from") and data.get("to") and data["to"] < data["from"]:
+            raise forms.ValidationError(RANGE_BACKWARDS)
+        return data
+
+
 def read_query(request, form_class) -> dict:
     """The cleaned query parameters of `form_class`, or BadParameter (400)."""
     form = form_class(request.GET)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        problems = "; ".join(
+            " ".join(errors) if name == NON_FIELD_ERRORS else f"{name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
         raise BadParameter(f"This address has a value the page cannot use ({problems}).")
     return form.cleaned_data
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("desk/", views.desk_home, name="desk_home"),
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),
+    path("manage/appointments/", views.manager_appointments, name="manager_appointments"),
     path("portal/", booking_views.portal_home, name="portal_home"),
     path("portal/appointments/<int:pk>/cancel/", booking_views.portal_cancel, name="portal_cancel"),
     path("portal/appointments/<int:pk>/move/", booking_views.portal_move, name="portal_move"),

@@ -1,12 +1,12 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST
 
 from bookings.models import Appointment, Notification
 from bookings.safety import next_toxin_dates
-from clinic import services
+from clinic import changes, dashboard, services
 from clinic.access import permission_required, role_required, safe_next
 from clinic.audit import log_view
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
-from clinic.models import AuditEvent, MedicalHistory, Patient
+from clinic.models import AuditEvent, MedicalHistory, Patient, User
 from clinic.paging import Window
-from clinic.params import BadParameter, SearchField, read_query
+from clinic.params import BadParameter, DayRangeQuery, SearchField, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent
 from treatments.models import InjectionLine, Procedure, TreatmentRecord
@@ -101,7 +101,31 @@ def practitioner_home(request):
 
 @role_required(Role.MANAGER)
 def manager_home(request):
-    return render(request, "clinic/manager_home.html")
+    return render(request, "clinic/manager_home.html", dashboard.dashboard(now=timezone.now()))
+
+
+@role_required(Role.MANAGER)
+def manager_appointments(request):
+    """The list behind each of the dashboard's appointment figures."""
+    query = dashboard.read_list_query(request)
+    now = timezone.now()
+    page = Window(
+        dashboard.appointments_matching(query, now=now),
+        request,
+        per_page=dashboard.APPOINTMENTS_PER_PAGE,
+    )
+    if not query["gap"]:
+        attach_consent(page.object_list, now=now)
+    return render(
+        request,
+        "clinic/manager_appointments.html",
+        {
+            "page": page,
+            "query": query,
+            "described": dashboard.describe(query),
+            "statuses": dashboard.STATUS_CHOICES + list(Appointment.Status.choices),
+        },
+    )
 
 
 # Patients (staff)
@@ -334,45 +358,106 @@ def portal_history_reconfirm(request):
 
 # Audit (managers)
 
-AUDITED_CHANGES = [
-    ("treatments", "TreatmentRecord"),
-    ("treatments", "InjectionLine"),
-    ("treatments", "Lot"),
-    ("clinic", "MedicalHistory"),
-    ("clinic", "Patient"),
-    ("bookings", "Appointment"),
-]
-CHANGES_SHOWN = 100
+# What was read, in groups a manager would ask about (AuditEvent.what).
+READ_KINDS = {
+    "history": ("Medical histories", Q(what="medical history")),
+    "screening": ("Screening details", Q(what="screening details")),
+    "records": (
+        "Treatment records and charts",
+        Q(what__startswith="treatment record") | Q(what="patient chart"),
+    ),
+    "consent": ("Consents and signatures", Q(what__startswith="consent")),
+    "search": ("Patient searches", Q(what="patient search")),
+    "recall": ("Lot recalls", Q(what="lot recall")),
+    "feed": ("Calendar feeds", Q(what="calendar feed")),
+    "export": ("Data exports", Q(what="data export")),
+    "admin": ("Admin pages", Q(what__startswith="admin:")),
+}
+AUDIT_PER_PAGE = 50
+AUDIT_KIND_WRONG_TAB = "That kind is not on this tab: pick one from its list."
+ID = {"required": False, "min_value": 1, "max_value": 2**63 - 1}
 
 
-class AuditQuery(forms.Form):
-    patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+class AuditQuery(DayRangeQuery):
+    tab = forms.ChoiceField(required=False, choices=[("reads", "reads"), ("changes", "changes")])
+    person = forms.IntegerField(**ID)
+    patient = forms.IntegerField(**ID)
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[("", "")]
+        + [(k, v[0]) for k, v in READ_KINDS.items()]
+        + [(k, v[2]) for k, v in changes.KINDS.items()],
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["tab"] = data.get("tab") or "reads"
+        kinds = changes.KINDS if data["tab"] == "changes" else READ_KINDS
+        if data.get("kind") and data["kind"] not in kinds:
+            raise forms.ValidationError(AUDIT_KIND_WRONG_TAB)
+        return data
 
 
 @permission_required("clinic.view_auditevent")
 def audit_log(request):
-    """Reads (AuditEvent) and writes (django-simple-history), newest first."""
-    tab = request.GET.get("tab", "reads")
-    reads = AuditEvent.objects.select_related("user", "patient")
-    patient_id = read_query(request, AuditQuery)["patient"]
-    if patient_id is not None:
-        reads = reads.filter(patient_id=patient_id)
-    page = Window(reads, request, per_page=50)
-    changes = []
+    """Reads (AuditEvent) and writes (django-simple-history), newest first,
+    filtered by person, patient, kind and dates."""
+    query = read_query(request, AuditQuery)
+    tab, first, last = query["tab"], query["from"], query["to"]
     if tab == "changes":
-        for app_label, name in AUDITED_CHANGES:
-            history = apps.get_model(app_label, name).history_log.model.objects
-            for row in history.select_related("history_user").order_by("-history_date")[
-                :CHANGES_SHOWN
-            ]:
-                row.model_name = name
-                changes.append(row)
-        changes.sort(key=lambda row: row.history_date, reverse=True)
-        changes = changes[:CHANGES_SHOWN]
+        rows = changes.change_rows(
+            kind=query["kind"] or None,
+            person=query["person"],
+            patient=query["patient"],
+            first_day=first,
+            last_day=last,
+        )
+        page = Window(rows, request, per_page=AUDIT_PER_PAGE)
+        page.object_list = changes.changes_for(page.object_list)
+    else:
+        reads = AuditEvent.objects.select_related("user", "patient")
+        if query["person"] is not None:
+            reads = reads.filter(user_id=query["person"])
+        if query["patient"] is not None:
+            reads = reads.filter(patient_id=query["patient"])
+        if query["kind"]:
+            reads = reads.filter(READ_KINDS[query["kind"]][1])
+        zone = timezone.get_current_timezone()
+        if first:
+            reads = reads.filter(at__gte=datetime.combine(first, time.min, zone))
+        if last:
+            reads = reads.filter(at__lt=datetime.combine(last + timedelta(days=1), time.min, zone))
+        page = Window(reads, request, per_page=AUDIT_PER_PAGE)
+    kept = {
+        k: v.isoformat() if hasattr(v, "isoformat") else v
+        for k, v in query.items()
+        if k in ("person", "patient", "from", "to") and v
+    }
+    staff_roles = [Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER]
     return render(
         request,
         "clinic/audit.html",
-        {"tab": tab, "page": page, "changes": changes, "patient_id": patient_id},
+        {
+            "tab": tab,
+            "page": page,
+            "query": query,
+            "kinds": (
+                [(k, v[2]) for k, v in changes.KINDS.items()]
+                if tab == "changes"
+                else [(k, v[0]) for k, v in READ_KINDS.items()]
+            ),
+            "people": User.objects.filter(groups__name__in=staff_roles)
+            .distinct()
+            .order_by("full_name")
+            .only("full_name", "email"),
+            "patient": Patient.objects.filter(pk=query["patient"]).first()
+            if query["patient"]
+            else None,
+            "reads_url": "?" + urlencode({"tab": "reads", **kept}),
+            "changes_url": "?" + urlencode({"tab": "changes", **kept}),
+            "everyone_url": "?"
+            + urlencode({"tab": tab, **{k: v for k, v in kept.items() if k != "patient"}}),
+        },
     )
 
 

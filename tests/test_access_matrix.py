@@ -68,6 +68,7 @@ MATRIX = {
     "desk_home": ("get", lambda w: {}, rule({"front_desk"})),
     "practitioner_home": ("get", lambda w: {}, rule(CLINICIANS)),
     "manager_home": ("get", lambda w: {}, rule({"manager"})),
+    "manager_appointments": ("get", lambda w: {}, rule({"manager"})),
     "audit_log": ("get", lambda w: {}, rule({"manager"})),
     "portal_home": ("get", lambda w: {}, rule(PATIENTS)),
     "portal_history": ("get", lambda w: {}, rule(PATIENTS)),

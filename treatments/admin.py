@@ -50,7 +50,15 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "brand", "agent", "unit", "units_per_botox_unit", "is_active"]
+    list_display = [
+        "name",
+        "brand",
+        "agent",
+        "unit",
+        "units_per_botox_unit",
+        "low_stock_threshold",
+        "is_active",
+    ]
     list_filter = ["agent", "brand"]
     inlines = [ProductDoseInline]
 

@@ -18,10 +18,17 @@ LOTS = [
     ("Restylane Lyft with Lidocaine", "17912-2", 2, "3", "0.5"),
 ]
 
+# The dashboard warns below these (Restylane Lyft's nearly empty lot is below).
+LOW_STOCK = {"Botox Cosmetic": "100", "Dysport": "150", "Restylane Lyft with Lidocaine": "2"}
+
 
 def seed_stock(*, by, now=None):
     today = timezone.localdate(now or timezone.now())
     products = {p.name: p for p in Product.objects.all()}
+    for name, threshold in LOW_STOCK.items():
+        Product.objects.filter(name=name, low_stock_threshold=None).update(
+            low_stock_threshold=Decimal(threshold)
+        )
     for name, number, months, received, remaining in LOTS:
         Lot.objects.get_or_create(
             product=products[name],

@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -306,6 +307,23 @@ class SubstanceWindow(models.Model):
         return f"{self.get_substance_display()}: {self.min_days}-{self.recommended_days} days"
 
 
+class ProductQuerySet(models.QuerySet):
+    def with_stock(self, day):
+        """Annotate `in_stock`: what is left in lots usable on `day` (in date, not used up)."""
+        usable = Q(lots__expiry_date__gte=day, lots__quantity_remaining__gt=0)
+        return self.annotate(
+            in_stock=Coalesce(Sum("lots__quantity_remaining", filter=usable), Value(Decimal(0)))
+        )
+
+    def low_on(self, day):
+        """Products in use whose usable stock is below their low-stock threshold."""
+        return (
+            self.filter(is_active=True, low_stock_threshold__isnull=False)
+            .with_stock(day)
+            .filter(in_stock__lt=F("low_stock_threshold"))
+        )
+
+
 class Product(models.Model):
     class Unit(models.TextChoices):
         UNITS = "U", _("units")
@@ -334,9 +352,23 @@ class Product(models.Model):
         _("may contain cow's milk protein"), default=False
     )
     is_active = models.BooleanField(_("in use"), default=True)
+    low_stock_threshold = models.DecimalField(
+        _("low stock below"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_(
+            "In the product's unit: the manager's dashboard warns when the stock in date "
+            "falls below this. Leave blank for no warning."
+        ),
+    )
     procedures = models.ManyToManyField(
         Procedure, through="ProductDose", related_name="products", blank=True
     )
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["agent", "brand", "name"]

@@ -62,19 +62,40 @@ def catalog(request):
     )
 
 
+def stock_filters(today):
+    """The stock page's lists of lots, by `?show=`; the dashboard counts the same."""
+    soon = today + timedelta(days=settings.STOCK_EXPIRY_WARNING_DAYS)
+    return {
+        "usable": Q(expiry_date__gte=today, quantity_remaining__gt=0),
+        "expiring": Q(expiry_date__gte=today, expiry_date__lte=soon, quantity_remaining__gt=0),
+        "expired": Q(expiry_date__lt=today, quantity_remaining__gt=0),
+        "unusable": Q(expiry_date__lt=today) | Q(quantity_remaining=0),
+        "all": Q(),
+    }
+
+
 @permission_required("treatments.view_lot")
 def stock(request):
     today = timezone.localdate()
     show = request.GET.get("show", "usable")
-    lots = Lot.objects.select_related("product")
-    if show == "usable":
-        lots = lots.usable_on(today)
-    elif show == "unusable":
-        lots = lots.filter(Q(expiry_date__lt=today) | Q(quantity_remaining=0))
+    low = None
+    if show == "low":
+        lots = Lot.objects.none()
+        low = Product.objects.low_on(today)
+    else:
+        filters = stock_filters(today)
+        lots = Lot.objects.select_related("product").filter(filters.get(show, filters["all"]))
     return render(
         request,
         "treatments/stock.html",
-        {"lots": lots, "show": show, "today": today, "soon": today + timedelta(days=60)},
+        {
+            "lots": lots,
+            "low": low,
+            "show": show,
+            "today": today,
+            "soon": today + timedelta(days=settings.STOCK_EXPIRY_WARNING_DAYS),
+            "warning_days": settings.STOCK_EXPIRY_WARNING_DAYS,
+        },
     )
 
 

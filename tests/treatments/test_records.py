@@ -581,7 +581,7 @@ def test_reads_are_audited_and_managers_see_the_log(client, signed, manager, fro
     client.force_login(manager)
     assert "treatment record" in client.get(reverse("audit_log")).content.decode()
     changes = client.get(reverse("audit_log"), {"tab": "changes"}).content.decode()
-    assert "TreatmentRecord" in changes
+    assert f"Treatment record: {signed.procedure}" in changes
     assert signed.history_log.count() >= 2  # created, then signed
     client.force_login(front_desk)
     assert client.get(reverse("audit_log")).status_code == 403
