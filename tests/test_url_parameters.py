@@ -4,8 +4,6 @@ The cases below each answered 500 once (issue 14). The fuzz test further down
 throws generated values at every GET parameter of every URL in the access
 matrix, as each persona."""
 
-from datetime import date, datetime
-
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -14,7 +12,7 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_access_matrix import MATRIX, PERSONAS, world  # noqa: F401 (world: a fixture)
+from tests.test_access_matrix import MATRIX, OK, PERSONAS, world  # noqa: F401 (world: a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,12 +97,12 @@ PARAMETERS = {
     "treatments:recall": ["lot"],
     "bookings:day": ["date"],
     "bookings:week": ["date", "practitioner"],
-    "bookings:book": ["q"],
+    "bookings:book": ["q", "practitioner", "date", "time"],
     "bookings:outbox": ["show", "page"],
-    "bookings:book_patient": ["procedure", "practitioner", "on_or_after"],
+    "bookings:book_patient": ["procedure", "practitioner", "on_or_after", "date", "time"],
     "bookings:book_chosen_time": ["procedure", "practitioner", "on_or_after", "date", "time"],
     "bookings:book_confirm": ["procedure", "practitioner", "start"],
-    "bookings:move": ["procedure", "practitioner", "on_or_after"],
+    "bookings:move": ["procedure", "practitioner", "on_or_after", "date", "time"],
     "bookings:move_chosen_time": ["practitioner", "date", "time"],
     "bookings:move_confirm": ["procedure", "practitioner", "start"],
     "accounts:two_factor": ["next"],
@@ -136,16 +134,20 @@ NASTY = [
     "%",
     "' OR 1=1 --",
 ]
+# Dates and times shaped right but often wrong: 30 February, month 13, hour
+# 24, the first and last years a date can have.
+years = st.one_of(st.sampled_from([1, 1999, 2026, 2099, 2100, 9999]), st.integers(0, 9999))
+dates_shaped = st.builds(
+    "{:04d}-{:02d}-{:02d}".format, years, st.integers(0, 13), st.integers(0, 32)
+)
+times_shaped = st.builds("{:02d}:{:02d}".format, st.integers(0, 25), st.integers(0, 61))
 values = st.one_of(
     st.sampled_from(NASTY),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=60),
+    dates_shaped,
+    st.builds("{}T{}:00".format, dates_shaped, times_shaped),
+    times_shaped,
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
-    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
-    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
-        datetime.isoformat
-    ),
-    st.from_regex(r"\A[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}\Z"),
-    st.from_regex(r"\A[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?\Z"),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=60),
 )
 
 
@@ -160,39 +162,73 @@ def clients(world):  # noqa: F811
     return signed_in
 
 
-@pytest.mark.parametrize("name", GET_URLS)
+@pytest.fixture
+def refused_once():
+    """(page, persona) pairs where the page turns the persona away before it
+    reads a parameter (the access matrix shows which): asked once, not once
+    per example."""
+    return set()
+
+
+def test_every_parameter_survives_the_known_bad_values(world, clients):  # noqa: F811
+    """Each known-bad value on every parameter of every page, as one persona
+    the page lets in (the generated test below asks every persona)."""
+    crashed = []
+    for name, params in PARAMETERS.items():
+        url = reverse(name, kwargs=MATRIX[name][1](world))
+        persona = next(p for p in PERSONAS if MATRIX[name][2][p] == OK)
+        for param in params:
+            for value in NASTY:
+                with transaction.atomic():
+                    status = clients[persona].get(url, {param: value}).status_code
+                    transaction.set_rollback(True)
+                if status >= 500:
+                    crashed.append((persona, url, param, value))
+    assert crashed == []
+
+
 @settings(
-    max_examples=6,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_no_url_parameter_crashes_a_page(world, clients, name, data):  # noqa: F811
-    """Generated values for every parameter of `name`, as every persona: a
-    page may refuse (4xx) or redirect, never answer 5xx."""
+def test_no_url_parameter_crashes_a_page(world, clients, refused_once, data):  # noqa: F811
+    """Generated values for every parameter of every page, as every persona
+    (a page with none gets a stray one): a page may refuse (4xx) or redirect,
+    never answer 5xx. One example covers every page, so the world is built
+    once."""
     valid = [str(world["flip"].pk), str(world["practitioner"].pk)]
-    params = {
-        param: data.draw(st.one_of(values, st.sampled_from(valid)), label=param)
-        for param in PARAMETERS.get(name, [STRAY])
-    }
-    url = reverse(name, kwargs=MATRIX[name][1](world))
-    for persona, client in clients.items():
-        with transaction.atomic():
-            response = client.get(url, params)
-            transaction.set_rollback(True)
-        assert response.status_code < 500, (persona, url, params)
+    for name in GET_URLS:
+        params = {
+            param: data.draw(st.one_of(values, st.sampled_from(valid)), label=f"{name} {param}")
+            for param in PARAMETERS.get(name, [STRAY])
+        }
+        url = reverse(name, kwargs=MATRIX[name][1](world))
+        for persona, client in clients.items():
+            if MATRIX[name][2][persona] != OK:
+                if (name, persona) in refused_once:
+                    continue
+                refused_once.add((name, persona))
+            with transaction.atomic():
+                response = client.get(url, params)
+                transaction.set_rollback(True)
+            assert response.status_code < 500, (persona, url, params)
 
 
 def test_the_table_names_every_parameter_read(world, clients, monkeypatch):  # noqa: F811
     read = set()
     original_get, original_getitem = MultiValueDict.get, MultiValueDict.__getitem__
 
+    # A template's {{ request.GET.items }} tries GET["items"] first: not a parameter.
     def get(self, key, default=None):
-        read.add(key)
+        if not hasattr(MultiValueDict, key):
+            read.add(key)
         return original_get(self, key, default)
 
     def getitem(self, key):
-        read.add(key)
+        if not hasattr(MultiValueDict, key):
+            read.add(key)
         return original_getitem(self, key)
 
     monkeypatch.setattr(MultiValueDict, "get", get)
