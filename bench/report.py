@@ -16,6 +16,8 @@ from bench.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 TARGET_MS = 50  # p95, day calendar and patient search at 100x
+FLOOR_RATIO = 3  # free_slots() median ÷ its floor's, timed in the same loop
+HISTORY_GROWTH = 1.5  # free_slots() with a long past ÷ with none
 SEARCHES = "patient search"
 CALENDAR = "day calendar"
 
@@ -39,30 +41,48 @@ def table(header, rows):
     return "\n".join(lines)
 
 
-def availability_tables(availability):
-    tables = {}
-    postgres, sqlite = (
-        {
-            (row["group"], row["practitioners"], row["days"], row["appointments"]): row
+def _availability_rows(availability):
+    """{database: {(group, practitioners, days, appointments, history): row}}"""
+    return {
+        database: {
+            (
+                row["group"],
+                row["practitioners"],
+                row["days"],
+                row["appointments"],
+                row.get("history", 0),
+            ): row
             for row in availability.get(database, [])
         }
         for database in ("postgres", "sqlite")
-    )
-    for group in ("targets", "days", "practitioners", "appointments"):
+    }
+
+
+def _against_floor(row):
+    if row is None:
+        return ["not run", "", ""]
+    return [spread(row), ms(row["floor"]), f"{row['ratio']:.1f}×"]
+
+
+def availability_tables(availability):
+    tables = {}
+    found = _availability_rows(availability)
+    postgres, sqlite = found["postgres"], found["sqlite"]
+    for group in ("targets", "days", "practitioners", "appointments", "history"):
         rows = []
         for key, pg in postgres.items():
             if key[0] != group:
                 continue
-            lite = sqlite.get(key)
             rows.append(
                 [
                     pg["practitioners"],
                     pg["days"],
                     f"{pg['appointments']:,}",
+                    f"{pg.get('history', 0):,}",
                     f"{pg['slots']:,}",
                     pg["queries"],
-                    spread(pg),
-                    spread(lite) if lite else "not run",
+                    *_against_floor(pg),
+                    *_against_floor(sqlite.get(key)),
                 ]
             )
         tables[f"availability-{group}"] = table(
@@ -70,14 +90,58 @@ def availability_tables(availability):
                 "practitioners",
                 "days",
                 "appointments",
+                "in the past",
                 "slots returned",
                 "queries",
                 "PostgreSQL median (p10–p90) ms",
+                "floor ms",
+                "÷ floor",
                 "SQLite median (p10–p90) ms",
+                "floor ms",
+                "÷ floor",
             ],
             rows,
         )
     return tables
+
+
+def availability_targets(availability):
+    """[(target, figure, met)]: free_slots() against its floor, and flat in
+    the size of the past."""
+    rows = []
+    found = _availability_rows(availability)
+    for database, label in (("postgres", "PostgreSQL"), ("sqlite", "SQLite")):
+        by_key = found[database]
+        for practitioners, days in ((1, 30), (20, 90)):
+            row = next(
+                (r for key, r in by_key.items() if key[:3] == ("targets", practitioners, days)),
+                None,
+            )
+            if row is None:
+                continue
+            rows.append(
+                (
+                    f"free_slots, {practitioners} × {days} days, ≤ {FLOOR_RATIO}× its floor "
+                    f"({label})",
+                    f"{row['ratio']:.1f}× ({ms(row['median'])} ms; floor {ms(row['floor'])} ms)",
+                    row["ratio"] <= FLOOR_RATIO,
+                )
+            )
+        history = sorted(
+            (r for key, r in by_key.items() if key[0] == "history"),
+            key=lambda r: r["history"],
+        )
+        if len(history) > 1:
+            growth = history[-1]["median"] / history[0]["median"]
+            rows.append(
+                (
+                    f"free_slots flat in the past: {history[-1]['history']:,} appointments "
+                    f"before the range ≤ {HISTORY_GROWTH}× none ({label})",
+                    f"{growth:.2f}×",
+                    growth <= HISTORY_GROWTH,
+                )
+            )
+    return rows
 
 
 def pages_table(small, large):
@@ -227,20 +291,21 @@ def main():
         load("load.json"),
         load("timings.json") or {},
     )
-    sections = {}
-    if availability:
-        sections.update(availability_tables(availability))
-    missed = []
+    sections, checks = {}, []
     if small and large:
         sections["data"] = data_table(small, large)
         sections["pages"] = pages_table(small, large)
         sections["plans"] = plans_text(large)
-        checks = targets(small, large, result)
+        checks += targets(small, large, result)
+    if availability:
+        sections.update(availability_tables(availability))
+        checks += availability_targets(availability)
+    if checks:
         sections["targets"] = table(
             ["target", "latest run", "met"],
             [[name, figure, "yes" if met else "**no**"] for name, figure, met in checks],
         )
-        missed = [name for name, _, met in checks if not met]
+    missed = [name for name, _, met in checks if not met]
     if result:
         logins = result["logins"]
         sections["load"] = (

@@ -15,34 +15,27 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, DateField, Func, IntegerField, Q, Value
 from django.utils import timezone
 
-from bookings.models import Appointment, ScheduleException, TimeOff, WorkingHours
+from bookings.models import LONGEST_VISIT, Appointment, ScheduleException, TimeOff, WorkingHours
 from clinic.models import Practitioner
 from treatments.safety.precare import precare_check
 
 APPOINTMENT, TIME_OFF = "appointment", "time_off"
 
 
-class Epoch(Func):
-    """Seconds since 1970-01-01 UTC of a datetime column, as an integer."""
-
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "EXTRACT(EPOCH FROM %(expressions)s)::bigint"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # julianday() works on every SQLite; unixepoch() needs 3.38.
-        template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400) AS INTEGER)"
-        return self.as_sql(compiler, connection, template=template, **extra)
+# Epoch seconds (UTC) of a datetime column, as an integer, per database.
+# julianday() works on every SQLite; unixepoch() needs 3.38.
+EPOCH_SQL = {
+    "postgresql": "EXTRACT(EPOCH FROM {})::bigint",
+    "sqlite": "CAST(ROUND((julianday({}) - 2440587.5) * 86400) AS INTEGER)",
+}
 
 
 def _ts(moment):
@@ -127,18 +120,137 @@ def _subtract(span_start, span_end, busy):
     return free
 
 
+# The three reads are written in SQL rather than built with the ORM: a booking
+# page runs them on every request, and building and compiling the QuerySets
+# took several times longer than running them (docs/BENCHMARKS.md). The
+# conditions are the ORM's (`Practitioner.objects.active()`,
+# `Appointment.objects.active().overlapping()`); tests/bookings/
+# test_availability.py holds each read to the QuerySet it stands for.
+
+
+def _placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _as_time(value):
+    # SQLite hands back dates and times as text; PostgreSQL as objects.
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_date(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _read_hours(first_day, last_day, ids):
+    """(practitioner id or None, weekday, None, starts, ends) for weekly hours
+    and (practitioner id or None, None, date, starts, ends) for one-off changes
+    on first_day..last_day: the clinic's, and those of practitioners `ids`, or
+    of everyone taking bookings when `ids` is None."""
+    adapt = connection.ops.adapt_datefield_value
+    if ids is None:
+        join = (
+            f" LEFT JOIN {Practitioner._meta.db_table} p ON p.id = h.practitioner_id"
+            f" LEFT JOIN {Practitioner.user.field.related_model._meta.db_table} u"
+            " ON u.id = p.user_id"
+        )
+        who, who_params = "(h.practitioner_id IS NULL OR (p.is_active AND u.is_active))", []
+    else:
+        join = ""
+        if ids:
+            who = f"(h.practitioner_id IS NULL OR h.practitioner_id IN ({_placeholders(ids)}))"
+        else:
+            who = "h.practitioner_id IS NULL"
+        who_params = ids
+    sql = (
+        f"SELECT h.practitioner_id, h.weekday, NULL, h.starts, h.ends"
+        f" FROM {WorkingHours._meta.db_table} h{join} WHERE {who}"
+        " UNION ALL"
+        f" SELECT h.practitioner_id, NULL, h.date, h.starts, h.ends"
+        f" FROM {ScheduleException._meta.db_table} h{join}"
+        f" WHERE {who} AND h.date >= %s AND h.date <= %s"
+    )
+    params = [*who_params, *who_params, adapt(first_day), adapt(last_day)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        (practitioner_id, weekday, _as_date(day), _as_time(starts), _as_time(ends))
+        for practitioner_id, weekday, day, starts, ends in rows
+    ]
+
+
+def _read_practitioners(ids):
+    if not ids:
+        return []
+    return Practitioner.objects.raw(
+        f"SELECT * FROM {Practitioner._meta.db_table} WHERE id IN ({_placeholders(ids)})", ids
+    )
+
+
+def _read_busy(ids, range_start, range_end, *, ignore=None):
+    """(practitioner id, start, end, APPOINTMENT or TIME_OFF) in epoch seconds:
+    active appointments overlapping [range_start, range_end) (with the same
+    lower bound on starts_at as `overlapping()`) and time off, of
+    practitioners `ids`, read straight from the cursor (a busy group has tens
+    of thousands of rows, and the ORM's per-row conversion doubled the time of
+    a wide search). Filtering by the ids already known lets the big table be
+    read through its (practitioner, starts_at, ...) index alone."""
+    if not ids:
+        return []
+    epoch = EPOCH_SQL[connection.vendor].format
+    adapt = connection.ops.adapt_datetimefield_value
+    start, end = adapt(range_start), adapt(range_end)
+    among = f"practitioner_id IN ({_placeholders(ids)})"
+    skip, skip_params = ("", []) if ignore is None else (" AND id <> %s", [ignore.pk])
+    sql = (
+        f"SELECT practitioner_id, {epoch('starts_at')}, {epoch('blocked_until')}, %s"
+        f" FROM {Appointment._meta.db_table}"
+        f" WHERE {among} AND status IN ({_placeholders(Appointment.ACTIVE)})"
+        f" AND starts_at < %s AND starts_at > %s AND blocked_until > %s{skip}"
+        " UNION ALL"
+        f" SELECT practitioner_id, {epoch('starts_at')}, {epoch('ends_at')}, %s"
+        f" FROM {TimeOff._meta.db_table}"
+        f" WHERE {among} AND starts_at < %s AND ends_at > %s"
+    )
+    params = [
+        APPOINTMENT,
+        *ids,
+        *Appointment.ACTIVE,
+        end,
+        adapt(range_start - LONGEST_VISIT),
+        start,
+        *skip_params,
+        TIME_OFF,
+        *ids,
+        end,
+        start,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 class Schedule:
     """Working time and busy time of some practitioners over some local days."""
 
     def __init__(self, *, first_day, last_day, practitioners, weekly, exceptions, busy, zone):
         self.first_day, self.last_day = first_day, last_day
         self.practitioners = practitioners  # {id: Practitioner}
-        self._weekly = weekly  # {practitioner id or None: {weekday: [(time, time)]}}
-        self._exceptions = exceptions  # {(practitioner id or None, date): [(time, time)]}
+        # {practitioner id or None: {weekday: sorted ((time, time), ...)}}
+        self._weekly = {
+            pk: {weekday: tuple(sorted(spans)) for weekday, spans in days.items()}
+            for pk, days in weekly.items()
+        }
+        # {(practitioner id or None, date): sorted ((time, time), ...)}
+        self._exceptions = {key: tuple(sorted(spans)) for key, spans in exceptions.items()}
         self._busy = busy  # {practitioner id: {kind: sorted [(start, end)] epoch seconds}}
         self._zone = zone
         self._clinic_limits = None in weekly or any(key[0] is None for key in exceptions)
         self._wall = {}  # (date, time) -> epoch seconds, shared by practitioners
+        # (local spans, clinic's local spans, date) -> [(start, end)] epoch
+        # seconds: a team mostly shares its hours, so most days are found here.
+        self._day_spans = {}
+        self._midnights = {}  # date -> (epoch seconds, whether the day is 24 hours)
 
     @classmethod
     def load(cls, *, first_day: date, last_day: date, practitioners=None, ignore=None):
@@ -149,33 +261,14 @@ class Schedule:
         zone = timezone.get_current_timezone()
         range_start = datetime.combine(first_day, time.min, tzinfo=zone)
         range_end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
-        if practitioners is None:
-            who = Q(practitioner__is_active=True, practitioner__user__is_active=True)
-            chosen = {}
-        else:
-            chosen = {p.pk: p for p in practitioners}
-            who = Q(practitioner_id__in=list(chosen))
+        chosen = None if practitioners is None else {p.pk: p for p in practitioners}
 
-        # Weekly hours and one-off changes in one query, as plain rows: a team
-        # has a row per person and weekday, and model instances of them (with
-        # their practitioner joined) cost more than the rest of the load.
-        clinic = Q(practitioner__isnull=True)
-        weekly_rows = (
-            WorkingHours.objects.filter(who | clinic)
-            .annotate(day=Value(None, output_field=DateField()))
-            .order_by()
-            .values_list("practitioner_id", "weekday", "day", "starts", "ends")
-        )
-        change_rows = (
-            ScheduleException.objects.filter(who | clinic, date__gte=first_day, date__lte=last_day)
-            .annotate(no_weekday=Value(None, output_field=IntegerField()))
-            .order_by()
-            .values_list("practitioner_id", "no_weekday", "date", "starts", "ends")
-        )
         weekly = defaultdict(lambda: defaultdict(list))
         exceptions = defaultdict(list)
         found = set()
-        for practitioner_id, weekday, day, starts, ends in weekly_rows.union(change_rows, all=True):
+        for practitioner_id, weekday, day, starts, ends in _read_hours(
+            first_day, last_day, None if chosen is None else list(chosen)
+        ):
             if day is None:
                 weekly[practitioner_id][weekday].append((starts, ends))
             else:
@@ -184,53 +277,13 @@ class Schedule:
                     spans.append((starts, ends))
             if practitioner_id is not None:
                 found.add(practitioner_id)
-        if practitioners is None:
-            chosen = {
-                p.pk: p for p in Practitioner.objects.filter(pk__in=found).select_related("user")
-            }
+        if chosen is None:
+            chosen = {p.pk: p for p in _read_practitioners(sorted(found))}
 
-        # Busy time of exactly the practitioners found above: by id, so the
-        # big table is read through its (practitioner, starts_at) index alone.
-        ids = list(chosen)
-        appointments = (
-            Appointment.objects.active()
-            .filter(practitioner_id__in=ids)
-            .overlapping(range_start, range_end)
-        )
-        if ignore is not None:
-            appointments = appointments.exclude(pk=ignore.pk)
-        kind = CharField()
-        busy_rows = (
-            appointments.order_by()
-            .annotate(
-                kind=Value(APPOINTMENT, output_field=kind),
-                start_ts=Epoch("starts_at"),
-                end_ts=Epoch("blocked_until"),
-            )
-            .values_list("practitioner_id", "start_ts", "end_ts", "kind")
-        )
-        away_rows = (
-            TimeOff.objects.filter(
-                practitioner_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
-            )
-            .order_by()
-            .annotate(
-                kind=Value(TIME_OFF, output_field=kind),
-                start_ts=Epoch("starts_at"),
-                end_ts=Epoch("ends_at"),
-            )
-            .values_list("practitioner_id", "start_ts", "end_ts", "kind")
-        )
-        # The ORM writes the SQL; the rows are read straight from the cursor.
-        # A busy practitioner group has tens of thousands of them, and the
-        # ORM's per-row conversion (none is needed for integers) doubled the
-        # time of a wide search.
-        sql, params = busy_rows.union(away_rows, all=True).order_by().query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
         busy = defaultdict(lambda: defaultdict(list))
-        for practitioner_id, start, end, what in rows:
+        for practitioner_id, start, end, what in _read_busy(
+            list(chosen), range_start, range_end, ignore=ignore
+        ):
             busy[practitioner_id][what].append((start, end))
         for by_kind in busy.values():
             for intervals in by_kind.values():
@@ -249,8 +302,8 @@ class Schedule:
     def _local_spans(self, practitioner_id, day):
         key = (practitioner_id, day)
         if key in self._exceptions:
-            return sorted(self._exceptions[key])
-        return sorted(self._weekly.get(practitioner_id, {}).get(day.weekday(), []))
+            return self._exceptions[key]
+        return self._weekly.get(practitioner_id, {}).get(day.weekday(), ())
 
     def _wall_ts(self, day, wall):
         key = (day, wall)
@@ -260,9 +313,25 @@ class Schedule:
 
     def _spans_ts(self, practitioner_id, day):
         spans = self._local_spans(practitioner_id, day)
-        if self._clinic_limits:
-            spans = _intersect(spans, self._local_spans(None, day))
-        return [(self._wall_ts(day, start), self._wall_ts(day, end)) for start, end in spans]
+        clinic = self._local_spans(None, day) if self._clinic_limits else None
+        key = (spans, clinic, day)
+        found = self._day_spans.get(key)
+        if found is None:
+            if clinic is not None:
+                spans = _intersect(spans, clinic)
+            found = [(self._wall_ts(day, start), self._wall_ts(day, end)) for start, end in spans]
+            self._day_spans[key] = found
+        return found
+
+    def _midnight(self, day):
+        """Local midnight of `day` in epoch seconds, and whether the day has
+        no clock change (so a local time is simply midnight + seconds)."""
+        found = self._midnights.get(day)
+        if found is None:
+            midnight = self._wall_ts(day, time.min)
+            following = _ts(datetime.combine(day + timedelta(days=1), time.min, tzinfo=self._zone))
+            found = self._midnights[day] = (midnight, following - midnight == 86400)
+        return found
 
     def working_spans(self, practitioner_id, day):
         """The practitioner's working time on a local day, inside the clinic's
@@ -294,7 +363,9 @@ class Schedule:
         chair = timing.chair_minutes * 60
         grid = grid_minutes * 60
         now = _ts(now)
+        make = Slot._make  # from a tuple, without the keyword handling of Slot()
         slots = []
+        days = list(_days(self.first_day, self.last_day))
         # Practitioners in name order, then a stable sort by start time: slots
         # at the same time stay in name order.
         for practitioner_id in sorted(
@@ -302,17 +373,26 @@ class Schedule:
         ):
             practitioner = self.practitioners[practitioner_id]
             busy = self._busy_ts(practitioner_id)
-            for day in _days(self.first_day, self.last_day):
+            for day in days:
                 for span_start, span_end in self._spans_ts(practitioner_id, day):
                     if span_end <= now:
                         continue
                     for free_start, free_end in _subtract(span_start, span_end, busy):
-                        first = self._on_grid(max(free_start, now), grid_minutes)
-                        slots.extend(
-                            [
-                                Slot(practitioner, start, start + chair)
-                                for start in range(first, free_end - occupied + 1, grid)
-                            ]
+                        start = max(free_start, now)
+                        midnight, whole = self._midnight(day)
+                        if whole:  # the grid counts from local midnight
+                            first = midnight - (midnight - start) // grid * grid
+                        else:
+                            first = self._on_grid(start, grid_minutes)
+                        last = free_end - occupied + 1
+                        slots += map(
+                            make,
+                            zip(
+                                repeat(practitioner),
+                                range(first, last, grid),
+                                range(first + chair, last + chair, grid),
+                                strict=False,
+                            ),
                         )
         slots.sort(key=itemgetter(1))
         return slots

@@ -1,9 +1,20 @@
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.db.models import Q
 
-from bookings.availability import APPOINTMENT, Schedule, first_compliant_slots, free_slots
+from bookings.availability import (
+    APPOINTMENT,
+    TIME_OFF,
+    Schedule,
+    _read_busy,
+    _read_hours,
+    _ts,
+    first_compliant_slots,
+    free_slots,
+)
 from bookings.models import Appointment, ScheduleException, TimeOff, WorkingHours
+from clinic.models import Practitioner
 from tests.factories import PatientFactory, PractitionerFactory
 from tests.helpers import LONDON, NOW, at, book, every_day
 
@@ -168,3 +179,113 @@ def test_first_compliant_slots_start_at_the_minimum_window(injector, flip):
     )
     assert result.slots[0].local_start == at(date(2026, 11, 29), "09:00")
     assert {s.local_start.date() for s in result.slots} == {date(2026, 11, 29), date(2026, 11, 30)}
+
+
+# The three reads are SQL written by hand (bookings/availability.py says why);
+# each must find exactly what the QuerySet it stands for finds.
+
+
+def _appointment(patient, practitioner, procedure, starts_at, minutes=25, status="booked"):
+    return Appointment.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=min(15, minutes)),
+        blocked_until=starts_at + timedelta(minutes=minutes),
+        booked_by=practitioner.user,
+        precare_stop_date=starts_at.date() - timedelta(days=4),
+        status=status,
+    )
+
+
+def test_the_busy_read_finds_what_the_querysets_find(injector, second_injector, flip):
+    range_start, range_end = at(DAY, "00:00"), at(DAY + timedelta(days=2), "00:00")
+    other = PractitionerFactory()
+    every_day(other, (time(9), time(17)))
+    made = [
+        _appointment(PatientFactory(), doer, flip, starts_at, minutes=minutes, status=status)
+        for doer, starts_at, minutes, status in [
+            (injector, at(DAY, "09:00"), 25, "booked"),
+            (injector, at(DAY, "10:00"), 25, "checked_in"),
+            (injector, at(DAY, "11:00"), 25, "completed"),
+            (injector, at(DAY, "12:00"), 25, "cancelled"),
+            (injector, at(DAY, "12:30"), 25, "no_show"),
+            (injector, range_start - timedelta(hours=2), 180, "booked"),  # into the day
+            (second_injector, range_start - timedelta(minutes=25), 25, "booked"),  # ends at 00:00
+            (second_injector, range_end - timedelta(minutes=10), 10, "booked"),  # last, in
+            (second_injector, range_end, 25, "booked"),  # starts at the end: out
+            (second_injector, range_start - timedelta(days=3), 25, "booked"),
+            (other, at(DAY, "09:00"), 25, "booked"),  # not asked for
+        ]
+    ]
+    for doer, starts_at, ends_at in [
+        (injector, at(DAY, "14:00"), at(DAY, "15:00")),
+        (second_injector, range_start - timedelta(days=5), range_start + timedelta(hours=1)),
+        (second_injector, range_end, range_end + timedelta(hours=1)),  # out
+        (other, at(DAY, "14:00"), at(DAY, "15:00")),
+    ]:
+        TimeOff.objects.create(practitioner=doer, starts_at=starts_at, ends_at=ends_at)
+    ids = [injector.pk, second_injector.pk]
+
+    for ignore in (None, made[0]):
+        appointments = (
+            Appointment.objects.active()
+            .filter(practitioner_id__in=ids)
+            .overlapping(range_start, range_end)
+        )
+        if ignore is not None:
+            appointments = appointments.exclude(pk=ignore.pk)
+        away = TimeOff.objects.filter(
+            practitioner_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
+        )
+        expected = sorted(
+            [
+                (a.practitioner_id, _ts(a.starts_at), _ts(a.blocked_until), APPOINTMENT)
+                for a in appointments
+            ]
+            + [(t.practitioner_id, _ts(t.starts_at), _ts(t.ends_at), TIME_OFF) for t in away]
+        )
+        found = _read_busy(ids, range_start, range_end, ignore=ignore)
+        assert sorted(tuple(row) for row in found) == expected
+        assert len(expected) == (7 if ignore is None else 6)
+    assert _read_busy([], range_start, range_end) == []
+
+
+def test_the_hours_read_finds_what_the_querysets_find(injector, second_injector):
+    leaver = PractitionerFactory(is_active=False)
+    every_day(leaver, (time(9), time(17)))
+    locked_out = PractitionerFactory(user__is_active=False)
+    every_day(locked_out, (time(9), time(17)))
+    for who in (None, injector, leaver, locked_out):
+        ScheduleException.objects.create(practitioner=who, date=DAY, reason="Training")
+        ScheduleException.objects.create(
+            practitioner=who, date=DAY + timedelta(days=1), starts=time(10), ends=time(12)
+        )
+        ScheduleException.objects.create(
+            practitioner=who, date=DAY + timedelta(days=2), reason="Out of range"
+        )
+    first, last = DAY, DAY + timedelta(days=1)
+
+    def expected(who):
+        clinic = Q(practitioner__isnull=True)
+        weekly = WorkingHours.objects.filter(who | clinic)
+        changes = ScheduleException.objects.filter(who | clinic, date__gte=first, date__lte=last)
+        return sorted(
+            [(h.practitioner_id, h.weekday, None, h.starts, h.ends) for h in weekly]
+            + [(c.practitioner_id, None, c.date, c.starts, c.ends) for c in changes],
+            key=repr,
+        )
+
+    everyone = Q(practitioner__in=Practitioner.objects.active())
+    assert sorted(_read_hours(first, last, None), key=repr) == expected(everyone)
+    assert {row[0] for row in _read_hours(first, last, None)} == {
+        None,
+        injector.pk,
+        second_injector.pk,
+    }
+    chosen = [injector.pk, leaver.pk]
+    assert sorted(_read_hours(first, last, chosen), key=repr) == expected(
+        Q(practitioner_id__in=chosen)
+    )
+    assert sorted(_read_hours(first, last, []), key=repr) == expected(Q(pk__in=[]))
