@@ -118,19 +118,26 @@ def test_a_patient_signs_the_consent_by_drawing_with_the_mouse(
     assert violations == []
 
 
-def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
-    browser, live_server, front_desk, healthy, injector, flip
-):
+def checked_in_today(front_desk, patient, practitioner, procedure):
+    """A lip flip at 15:00 today, booked late on the patient's word,
+    consented and checked in: ready for the practitioner."""
     appointment = bookings.appointment_book(
-        patient=healthy,
-        practitioner=injector,
-        procedure=flip,
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
         starts_at=local(timezone.localdate(), "15:00"),
         booked_by=front_desk,
         attestation="No alcohol or painkillers since the weekend.",
     )
     sign_consents(appointment, now=NOW)
     bookings.appointment_check_in(appointment=appointment, by=front_desk)
+    return appointment
+
+
+def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
+    browser, live_server, front_desk, healthy, injector, flip
+):
+    appointment = checked_in_today(front_desk, healthy, injector, flip)
     lot = LotFactory(lot_number="BROWSER1")
 
     def steps(page):
@@ -207,16 +214,7 @@ def answer_same_day(page, **answers):
 def test_a_blocking_answer_on_the_day_stops_the_treatment_and_offers_a_date(
     browser, live_server, front_desk, healthy, injector, flip
 ):
-    appointment = bookings.appointment_book(
-        patient=healthy,
-        practitioner=injector,
-        procedure=flip,
-        starts_at=local(timezone.localdate(), "15:00"),
-        booked_by=front_desk,
-        attestation="No alcohol or painkillers since the weekend.",
-    )
-    sign_consents(appointment, now=NOW)
-    bookings.appointment_check_in(appointment=appointment, by=front_desk)
+    appointment = checked_in_today(front_desk, healthy, injector, flip)
 
     def steps(page):
         log_in(page, live_server.url, injector.user.email, PASSWORD)

@@ -39,6 +39,18 @@ def signed_flip(patient, injector, flip, time="10:00"):
     return services.treatment_sign(record=record, by=injector.user, password=PASSWORD, now=DAY)
 
 
+def refused_signing(record, code, **details):
+    return refused(
+        code,
+        services.treatment_sign,
+        record=record,
+        by=record.practitioner.user,
+        password=PASSWORD,
+        now=DAY,
+        **details,
+    )
+
+
 def test_a_second_lip_flip_18_days_later_is_refused_at_booking(healthy, injector, flip):
     signed_flip(healthy, injector, flip)
     later = DAY + timedelta(hours=1)
@@ -97,14 +109,7 @@ def test_filler_across_products_is_totalled_and_capped(healthy, injector, filler
     # 4.2 mL so far: a fourth 1.4 mL line would make 5.6 mL, above the 5 mL ceiling.
     refused("dose_session_ceiling", add, record=record, lot=kysse, site="FB-LR", amount="1.4", **kw)
     complete(record)
-    refused(
-        "reason_required",
-        services.treatment_sign,
-        record=record,
-        by=injector.user,
-        password=PASSWORD,
-        now=DAY,
-    )
+    refused_signing(record, "reason_required")
 
 
 def test_toxin_across_products_in_botox_equivalent_needs_a_reason(healthy, injector, flip):
@@ -114,14 +119,7 @@ def test_toxin_across_products_in_botox_equivalent_needs_a_reason(healthy, injec
     add(record, lot("Botox Cosmetic", "BTX8"), amount="10")
     add(record, lot("Dysport", "DYS8"), site="TX-L1", amount="25")
     complete(record)
-    refused(
-        "reason_required",
-        services.treatment_sign,
-        record=record,
-        by=injector.user,
-        password=PASSWORD,
-        now=DAY,
-    )
+    refused_signing(record, "reason_required")
     signed = services.treatment_sign(
         record=record,
         by=injector.user,
