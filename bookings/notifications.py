@@ -100,9 +100,9 @@ def render_text(name, context):
     return template.render(Context(context, autoescape=False))
 
 
-def enqueue(kind, *, patient, key, due_at, context, appointment=None, attachment=None):
-    """Write one outbox row, rendered now. Nothing when the patient has no
-    email address, or when a row with this key already exists."""
+def _rendered(kind, *, patient, key, due_at, context, appointment=None, attachment=None):
+    """The fields of one outbox row, rendered now; None when the patient has
+    no email address."""
     if not patient.email:
         return None
     context = {
@@ -116,23 +116,40 @@ def enqueue(kind, *, patient, key, due_at, context, appointment=None, attachment
         "SITE_URL": settings.SITE_URL,
         **context,
     }
-    notification, _ = Notification.objects.get_or_create(
-        dedupe_key=key,
-        defaults={
-            "kind": kind,
-            "patient": patient,
-            "appointment": appointment,
-            "to_email": patient.email,
-            "subject": render_text(f"emails/{kind}_subject.txt", context).strip(),
-            "body_text": render_text(f"emails/{kind}.txt", context),
-            "body_html": render_to_string(f"emails/{kind}.html", context),
-            "attachment_name": attachment[0] if attachment else "",
-            "attachment": attachment[1] if attachment else "",
-            "due_at": due_at,
-            "next_attempt_at": due_at,
-        },
-    )
+    return {
+        "dedupe_key": key,
+        "kind": kind,
+        "patient": patient,
+        "appointment": appointment,
+        "to_email": patient.email,
+        "subject": render_text(f"emails/{kind}_subject.txt", context).strip(),
+        "body_text": render_text(f"emails/{kind}.txt", context),
+        "body_html": render_to_string(f"emails/{kind}.html", context),
+        "attachment_name": attachment[0] if attachment else "",
+        "attachment": attachment[1] if attachment else "",
+        "due_at": due_at,
+        "next_attempt_at": due_at,
+    }
+
+
+def enqueue(kind, **row):
+    """Write one outbox row, rendered now. Nothing when the patient has no
+    email address, or when a row with this key already exists."""
+    fields = _rendered(kind, **row)
+    if fields is None:
+        return None
+    key = fields.pop("dedupe_key")
+    notification, _ = Notification.objects.get_or_create(dedupe_key=key, defaults=fields)
     return notification
+
+
+def _enqueue_all(rows):
+    """Write the rows (from _rendered; None skipped) in one INSERT, skipping
+    any whose key exists already, as enqueue() does: a booking writes three
+    emails, and one at a time they cost twelve queries of the request."""
+    Notification.objects.bulk_create(
+        [Notification(**fields) for fields in rows if fields is not None], ignore_conflicts=True
+    )
 
 
 def _cancel_pending(appointment, kinds, *, now):
@@ -141,50 +158,56 @@ def _cancel_pending(appointment, kinds, *, now):
     ).update(status=Notification.Status.CANCELLED, last_error=f"Not needed after {now:%d %b %H:%M}")
 
 
-def _reminders(appointment, *, now, anticoagulants):
-    """Pre-care on the morning of the stop date (at once if that has passed)
-    and a reminder the day before (skipped when booked later than that)."""
+def _reminders(appointment, *, now, instructions):
+    """Rows for pre-care on the morning of the stop date (at once if that has
+    passed) and a reminder the day before (none when booked later than that)."""
     start = _stamp(appointment.starts_at)
+    rows = [
+        _rendered(
+            Kind.PRECARE,
+            patient=appointment.patient,
+            appointment=appointment,
+            key=f"precare:{appointment.pk}:{start}",
+            due_at=max(now, _local(appointment.precare_stop_date, MORNING)),
+            context={"instructions": instructions},
+        )
+    ]
+    day_before = _local(appointment.local_date - timedelta(days=1), REMINDER_TIME)
+    if day_before > now:
+        rows.append(
+            _rendered(
+                Kind.DAY_BEFORE,
+                patient=appointment.patient,
+                appointment=appointment,
+                key=f"day_before:{appointment.pk}:{start}",
+                due_at=day_before,
+                context={"instructions": instructions},
+            )
+        )
+    return rows
+
+
+def appointment_booked(appointment, *, now, anticoagulants=None):
+    """`anticoagulants`: the names from the patient's latest history, when the
+    caller has it (the booking service does), to save reading it again."""
+    if anticoagulants is None:
+        anticoagulants = anticoagulants_of(appointment.patient)
     instructions = precare_instructions(
         appointment, anticoagulants=anticoagulants, today=timezone.localdate(now)
     )
-    enqueue(
-        Kind.PRECARE,
-        patient=appointment.patient,
-        appointment=appointment,
-        key=f"precare:{appointment.pk}:{start}",
-        due_at=max(now, _local(appointment.precare_stop_date, MORNING)),
-        context={"instructions": instructions},
-    )
-    day_before = _local(appointment.local_date - timedelta(days=1), REMINDER_TIME)
-    if day_before > now:
-        enqueue(
-            Kind.DAY_BEFORE,
-            patient=appointment.patient,
-            appointment=appointment,
-            key=f"day_before:{appointment.pk}:{start}",
-            due_at=day_before,
-            context={"instructions": instructions},
-        )
-
-
-def appointment_booked(appointment, *, now):
-    anticoagulants = anticoagulants_of(appointment.patient)
-    enqueue(
+    confirmation = _rendered(
         Kind.CONFIRMATION,
         patient=appointment.patient,
         appointment=appointment,
         key=f"confirmation:{appointment.pk}",
         due_at=now,
         context={
-            "instructions": precare_instructions(
-                appointment, anticoagulants=anticoagulants, today=timezone.localdate(now)
-            ),
+            "instructions": instructions,
             "red_flags": red_flags_for(appointment.procedure.agents),
         },
         attachment=("appointment.ics", appointment_ics(appointment)),
     )
-    _reminders(appointment, now=now, anticoagulants=anticoagulants)
+    _enqueue_all([confirmation, *_reminders(appointment, now=now, instructions=instructions)])
     _withdraw_recalls(appointment, now=now)
 
 
@@ -209,22 +232,21 @@ def appointment_moved(appointment, *, now, previous_start, moves):
     """The old reminders go; a notice with the updated calendar entry and new
     reminders come."""
     _cancel_pending(appointment, REMINDERS, now=now)
-    anticoagulants = anticoagulants_of(appointment.patient)
-    enqueue(
+    instructions = precare_instructions(
+        appointment,
+        anticoagulants=anticoagulants_of(appointment.patient),
+        today=timezone.localdate(now),
+    )
+    moved = _rendered(
         Kind.MOVED,
         patient=appointment.patient,
         appointment=appointment,
         key=f"moved:{appointment.pk}:{_stamp(appointment.starts_at)}:{moves}",
         due_at=now,
-        context={
-            "previous_start": previous_start,
-            "instructions": precare_instructions(
-                appointment, anticoagulants=anticoagulants, today=timezone.localdate(now)
-            ),
-        },
+        context={"previous_start": previous_start, "instructions": instructions},
         attachment=("appointment.ics", appointment_ics(appointment, sequence=moves)),
     )
-    _reminders(appointment, now=now, anticoagulants=anticoagulants)
+    _enqueue_all([moved, *_reminders(appointment, now=now, instructions=instructions)])
 
 
 def appointment_cancelled(appointment, *, now, moves):

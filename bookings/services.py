@@ -123,9 +123,14 @@ class Assessment:
         return Appointment.PrecareFlag.NONE
 
     @property
-    def on_anticoagulants(self):
+    def anticoagulants(self):
+        """Prescribed blood thinners named in the latest history."""
         history = self.safety.case.patient.history
-        return bool(history and history.anticoagulant_names())
+        return history.anticoagulant_names() if history else []
+
+    @property
+    def on_anticoagulants(self):
+        return bool(self.anticoagulants)
 
 
 def _screen(history, *, patient, procedure, day):
@@ -247,14 +252,30 @@ def _apply(appointment, assessment, *, attestation, by, now):
 DEADLOCK = "40P01"
 
 
+# Set by the service from rows it has just read (patient and practitioner
+# locked); the database's foreign keys stand behind them. full_clean() would
+# spend a query on each to find what is already known.
+LOADED_FIELDS = ["patient", "practitioner", "procedure", "booked_by", "attestation_recorded_by"]
+
+
+def _full_clean(appointment):
+    """Every field check but the foreign keys' lookups (LOADED_FIELDS), and no
+    constraint check: the database runs those on the insert anyway (times in
+    order; on PostgreSQL no overlap, turned into a refusal by _save_guarded),
+    and Django would run each as a query of its own first."""
+    appointment.full_clean(exclude=LOADED_FIELDS, validate_constraints=False)
+
+
 def _save_guarded(appointment, *, patient, practitioner, assessment):
     """Save, turning an exclusion-constraint violation (PostgreSQL) into the
     same refusal the locked check gives. Two inserts that conflict under an
     exclusion constraint at the same moment can also deadlock: PostgreSQL
-    aborts one of them, and that one was, in effect, just beaten to the slot."""
+    aborts one of them, and that one was, in effect, just beaten to the slot.
+
+    No savepoint of its own: the refusal leaves the service's transaction at
+    once, which rolls back the failed insert with everything else."""
     try:
-        with transaction.atomic():
-            appointment.save()
+        appointment.save()
     except OperationalError as exc:
         if getattr(exc.__cause__, "pgcode", None) != DEADLOCK:
             raise
@@ -309,7 +330,7 @@ def appointment_book(
         notes=notes.strip(),
     )
     _apply(appointment, assessment, attestation=attestation, by=booked_by, now=now)
-    appointment.full_clean()
+    _full_clean(appointment)
     _save_guarded(appointment, patient=patient, practitioner=practitioner, assessment=assessment)
     _record(
         appointment,
@@ -319,7 +340,7 @@ def appointment_book(
         starts_at=assessment.starts_at.isoformat(),
         precare_flag=appointment.precare_flag,
     )
-    notifications.appointment_booked(appointment, now=now)
+    notifications.appointment_booked(appointment, now=now, anticoagulants=assessment.anticoagulants)
     return appointment
 
 
@@ -375,7 +396,7 @@ def _reschedule(
     _check_patient_free(patient=current.patient, assessment=assessment, ignore=appointment)
     appointment.practitioner = practitioner
     _apply(appointment, assessment, attestation=attestation, by=by, now=now)
-    appointment.full_clean()
+    _full_clean(appointment)
     _save_guarded(
         appointment, patient=current.patient, practitioner=practitioner, assessment=assessment
     )
