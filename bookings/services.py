@@ -580,3 +580,28 @@ def patient_move(*, appointment, by, starts_at, practitioner=None, now=None):
         now=now,
         step=Step.PATIENT_MOVE,
     )
+
+
+@transaction.atomic
+def patient_book(*, patient, practitioner, procedure, starts_at, by, now=None) -> Appointment:
+    """A patient books for themselves on the portal, under every booking rule
+    plus the online policy (the safety engine's PATIENT_BOOK step): only a
+    time that gives the full recommended pre-care window, and no statement
+    to book inside it (that needs a conversation with the front desk)."""
+    now = now or timezone.now()
+    assess(
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
+        starts_at=starts_at,
+        now=now,
+        step=Step.PATIENT_BOOK,
+    )
+    return appointment_book(
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
+        starts_at=starts_at,
+        booked_by=by,
+        now=now,
+    )

@@ -35,7 +35,7 @@ from clinic.params import DayField, SearchField, day_param, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
-from treatments.safety.engine import TOO_LATE_TO_CHANGE
+from treatments.safety.engine import TOO_LATE_TO_CHANGE, Step
 from treatments.screening import screen_patient
 
 SLOT_DAYS = 7  # days of free slots shown at once
@@ -783,3 +783,97 @@ def outbox(request):
     emails = emails.order_by("-due_at") if show == "sent" else emails.order_by("due_at")
     page = Window(emails, request, per_page=50)
     return render(request, "bookings/outbox.html", {"page": page, "show": show})
+
+
+@role_required(Role.PATIENT)
+def portal_book(request):
+    """The patient picks a procedure, then a time: only times that leave the
+    full recommended pre-care window (for them: their blood thinners count)."""
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return render(request, "bookings/portal_unlinked.html")
+    now = timezone.now()
+    procedures = list(Procedure.objects.active().with_parts())
+    search = SlotSearchForm(request.GET)
+    procedure = search.cleaned_data["procedure"] if search.is_valid() else None
+    context = {"patient": patient, "procedures": procedures, "procedure": procedure}
+    if procedure is not None:
+        on_or_after = search.cleaned_data.get("on_or_after")
+        history = MedicalHistory.objects.latest_for(patient)
+        result = first_compliant_slots(
+            procedure=procedure,
+            days=SLOT_DAYS,
+            on_or_after=on_or_after,
+            now=now,
+            window=patient_window(patient, procedure, history=history),
+        )
+        slots = [s for s in result.slots if s.local_start.date() >= result.recommended_date]
+        later = max(result.recommended_date, on_or_after or timezone.localdate(now))
+        later += timedelta(days=SLOT_DAYS)
+        context.update(
+            days=_slot_days(slots, confirm_url=reverse("portal_book_confirm"), procedure=procedure),
+            next_toxin=next_toxin_dates(
+                patient, today=timezone.localdate(now), history=history, procedures=[procedure]
+            ),
+            later_url=f"?{urlencode({'procedure': procedure.pk, 'on_or_after': later})}",
+        )
+    return render(request, "bookings/portal_book.html", context)
+
+
+@role_required(Role.PATIENT)
+def portal_book_confirm(request):
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return render(request, "bookings/portal_unlinked.html")
+    proposal = ProposalForm(request.GET)
+    if not proposal.is_valid():
+        messages.error(request, "That time could not be read. Pick one again.")
+        return redirect("portal_book")
+    data = proposal.cleaned_data
+    form = ConfirmForm(post_data(request))
+    if request.method == "POST" and form.is_valid():
+        booked = form.call_service(
+            services.patient_book,
+            patient=patient,
+            practitioner=data["practitioner"],
+            procedure=data["procedure"],
+            starts_at=data["start"],
+            by=request.user,
+        )
+        if booked:
+            messages.success(
+                request,
+                "Booked. We have emailed you the details and what to do before the visit; "
+                "you can sign the consent form now.",
+            )
+            return redirect("treatments:portal_consent", appointment_pk=booked.pk)
+    assessment = refusal = None
+    try:
+        assessment = services.assess(
+            patient=patient,
+            practitioner=data["practitioner"],
+            procedure=data["procedure"],
+            starts_at=data["start"],
+            step=Step.PATIENT_BOOK,
+        )
+    except ValidationError as exc:
+        refusal = exc
+    instructions = []
+    if assessment is not None:
+        preview = Appointment(
+            precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
+        )
+        instructions = notifications.precare_instructions(
+            preview, anticoagulants=assessment.anticoagulants
+        )
+    return render(
+        request,
+        "bookings/portal_book_confirm.html",
+        {
+            "proposal": data,
+            "form": form,
+            "assessment": assessment,
+            "refusal": refusal,
+            "instructions": instructions,
+        },
+    )

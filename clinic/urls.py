@@ -39,6 +39,8 @@ urlpatterns = [
     path("manage/", views.manager_home, name="manager_home"),
     path("manage/appointments/", views.manager_appointments, name="manager_appointments"),
     path("portal/", booking_views.portal_home, name="portal_home"),
+    path("portal/book/", booking_views.portal_book, name="portal_book"),
+    path("portal/book/confirm/", booking_views.portal_book_confirm, name="portal_book_confirm"),
     path("portal/appointments/<int:pk>/cancel/", booking_views.portal_cancel, name="portal_cancel"),
     path("portal/appointments/<int:pk>/move/", booking_views.portal_move, name="portal_move"),
     path(

@@ -72,6 +72,12 @@ MATRIX = {
     "audit_log": ("get", lambda w: {}, rule({"manager"})),
     "portal_home": ("get", lambda w: {}, rule(PATIENTS)),
     "portal_history": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_book": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_book_confirm": (
+        "get",
+        lambda w: {},
+        rule(PATIENTS),
+    ),
     "portal_history_reconfirm": ("post", lambda w: {}, rule(PATIENTS)),
     "portal_cancel": (
         "get",

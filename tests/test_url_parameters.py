@@ -93,6 +93,8 @@ PARAMETERS = {
     "patients:create": ["next"],
     "portal_move": ["from"],
     "portal_move_confirm": ["procedure", "practitioner", "start"],
+    "portal_book": ["procedure", "practitioner", "on_or_after"],
+    "portal_book_confirm": ["procedure", "practitioner", "start"],
     "treatments:stock": ["show"],
     "treatments:recall": ["lot"],
     "bookings:day": ["date"],

@@ -103,21 +103,14 @@ def filler(amount, lip="upper", product="Volbella"):
 
 # The matrix: one row per rule, the steps it is checked at. A cell missing
 # here, or a rule or step added to the engine without its row, fails below.
+BOOKING = {S.BOOK, S.MOVE, S.PATIENT_BOOK, S.PATIENT_MOVE}
 MATRIX = {
-    R.AGE: {S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.SIGN},
-    R.TOXIN_GAP: {S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.SIGN},
-    R.HISTORY: {S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START},
-    R.SCREENING: {
-        S.BOOK,
-        S.MOVE,
-        S.PATIENT_MOVE,
-        S.CHECK_IN,
-        S.TREATMENT_START,
-        S.LINE_ADD,
-        S.SIGN,
-    },
-    R.PRECARE: {S.BOOK, S.MOVE, S.PATIENT_MOVE},
-    R.ONLINE_POLICY: {S.PATIENT_MOVE, S.PATIENT_CANCEL},
+    R.AGE: BOOKING | {S.CHECK_IN, S.TREATMENT_START, S.SIGN},
+    R.TOXIN_GAP: BOOKING | {S.CHECK_IN, S.TREATMENT_START, S.SIGN},
+    R.HISTORY: BOOKING | {S.CHECK_IN, S.TREATMENT_START},
+    R.SCREENING: BOOKING | {S.CHECK_IN, S.TREATMENT_START, S.LINE_ADD, S.SIGN},
+    R.PRECARE: BOOKING,
+    R.ONLINE_POLICY: {S.PATIENT_BOOK, S.PATIENT_MOVE, S.PATIENT_CANCEL},
     R.SAME_DAY: {S.TREATMENT_START},
     R.DOSES: {S.LINE_ADD, S.SIGN},
     R.REBOOK_GAP: {S.FOLLOW_UP, S.SIGN},
@@ -135,7 +128,8 @@ BREAKERS = {
     ),
     R.SCREENING: lambda step: case(step, patient=patient(history=answers(infection_at_site=True))),
     R.PRECARE: lambda step: case(step, day=TODAY + timedelta(days=2)),
-    R.ONLINE_POLICY: lambda step: case(step, hours_left=47),
+    # Too late to change, and (booking or moving) only the minimum window left.
+    R.ONLINE_POLICY: lambda step: case(step, hours_left=47, day=TODAY + timedelta(days=3)),
     R.SAME_DAY: lambda step: case(step, same_day=SameDay(on=DAY, window_kept=False)),
     R.DOSES: lambda step: case(
         step, new_dose=toxin("21"), doses=(toxin("21"),) if step == S.SIGN else ()
@@ -144,7 +138,7 @@ BREAKERS = {
 }
 
 # Rules that only flag at some steps (the history is needed by treatment).
-FLAG_ONLY = {(R.HISTORY, step) for step in (S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN)}
+FLAG_ONLY = {(R.HISTORY, step) for step in (*BOOKING, S.CHECK_IN)}
 
 
 def test_the_matrix_is_complete():
@@ -242,8 +236,9 @@ def test_a_staff_statement_books_inside_the_window_but_never_online():
 
 
 def test_online_a_patient_gets_the_recommended_window_only():
-    assert refused(case(S.PATIENT_MOVE, day=TODAY + timedelta(days=3))) == ["patient_window"]
-    assert refused(case(S.PATIENT_MOVE, day=TODAY + timedelta(days=4))) == []
+    for step in (S.PATIENT_BOOK, S.PATIENT_MOVE):
+        assert refused(case(step, day=TODAY + timedelta(days=3))) == ["patient_window"]
+        assert refused(case(step, day=TODAY + timedelta(days=4))) == []
     assert refused(case(S.MOVE, day=TODAY + timedelta(days=3))) == []
 
 

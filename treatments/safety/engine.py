@@ -38,6 +38,7 @@ class Step(StrEnum):
 
     BOOK = "book"  # staff book an appointment
     MOVE = "move"  # staff move one
+    PATIENT_BOOK = "patient_book"  # the patient books online (the portal)
     PATIENT_MOVE = "patient_move"  # the patient moves their own, online
     PATIENT_CANCEL = "patient_cancel"  # the patient cancels their own, online
     CHECK_IN = "check_in"  # the front desk marks the arrival
@@ -47,8 +48,8 @@ class Step(StrEnum):
     FOLLOW_UP = "follow_up"  # review and rebook dates are set
 
 
-PATIENT_STEPS = frozenset({Step.PATIENT_MOVE, Step.PATIENT_CANCEL})
-BOOKING_STEPS = frozenset({Step.BOOK, Step.MOVE, Step.PATIENT_MOVE})
+PATIENT_STEPS = frozenset({Step.PATIENT_BOOK, Step.PATIENT_MOVE, Step.PATIENT_CANCEL})
+BOOKING_STEPS = frozenset({Step.BOOK, Step.MOVE, Step.PATIENT_BOOK, Step.PATIENT_MOVE})
 # Steps taken by the practitioner, who may read the clinical reasons.
 CLINICAL_STEPS = frozenset({Step.TREATMENT_START, Step.LINE_ADD, Step.SIGN, Step.FOLLOW_UP})
 
@@ -597,7 +598,7 @@ def online_policy_rule(case):
     if case.hours_left is not None and case.hours_left < case.notice_hours:
         params = {"hours": case.notice_hours, "phone": case.phone}
         findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, TOO_LATE_TO_CHANGE, params))
-    if case.step == Step.PATIENT_MOVE:
+    if case.step in (Step.PATIENT_BOOK, Step.PATIENT_MOVE):
         precare = precare_for(case)
         if precare.verdict != Window.OK:
             _, recommended = window_days(case)
@@ -738,26 +739,15 @@ def doses_rule(case):
 S = Step
 # The matrix: each rule and the steps it is checked at.
 APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
-    Rule.AGE: (
-        age_rule,
-        frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.SIGN}),
-    ),
-    Rule.TOXIN_GAP: (
-        toxin_gap_rule,
-        frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.SIGN}),
-    ),
-    Rule.HISTORY: (
-        history_rule,
-        frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START}),
-    ),
+    Rule.AGE: (age_rule, BOOKING_STEPS | {S.CHECK_IN, S.TREATMENT_START, S.SIGN}),
+    Rule.TOXIN_GAP: (toxin_gap_rule, BOOKING_STEPS | {S.CHECK_IN, S.TREATMENT_START, S.SIGN}),
+    Rule.HISTORY: (history_rule, BOOKING_STEPS | {S.CHECK_IN, S.TREATMENT_START}),
     Rule.SCREENING: (
         screening_rule,
-        frozenset(
-            {S.BOOK, S.MOVE, S.PATIENT_MOVE, S.CHECK_IN, S.TREATMENT_START, S.LINE_ADD, S.SIGN}
-        ),
+        BOOKING_STEPS | {S.CHECK_IN, S.TREATMENT_START, S.LINE_ADD, S.SIGN},
     ),
-    Rule.PRECARE: (precare_rule, frozenset({S.BOOK, S.MOVE, S.PATIENT_MOVE})),
-    Rule.ONLINE_POLICY: (online_policy_rule, frozenset({S.PATIENT_MOVE, S.PATIENT_CANCEL})),
+    Rule.PRECARE: (precare_rule, BOOKING_STEPS),
+    Rule.ONLINE_POLICY: (online_policy_rule, PATIENT_STEPS),
     Rule.SAME_DAY: (same_day_rule, frozenset({S.TREATMENT_START})),
     Rule.DOSES: (doses_rule, frozenset({S.LINE_ADD, S.SIGN})),
     Rule.REBOOK_GAP: (rebook_gap_rule, frozenset({S.FOLLOW_UP, S.SIGN})),
