@@ -195,6 +195,14 @@ def test_calendar_cells_escape_what_staff_typed(desk, injector, flip):
     assert "<b>Eve" not in page
 
 
+def test_calendar_blocks_link_to_their_appointments(desk, injector, second_injector, flip):
+    first = book(PatientFactory(), injector, flip, at(D5, "09:00"))
+    second = book(PatientFactory(), second_injector, flip, at(D5, "09:00"))
+    page = desk.get(reverse("bookings:day"), {"date": D5.isoformat()}).content.decode()
+    for appointment in (first, second):
+        assert f'href="{appointment.get_absolute_url()}"' in page
+
+
 def test_flags_show_on_the_calendar_and_the_appointment(desk, injector, flip):
     appointment = book(PatientFactory(), injector, flip, at(D5, "09:00"))  # no history
     day = desk.get(reverse("bookings:day"), {"date": D5.isoformat()}).content.decode()
