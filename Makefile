@@ -48,6 +48,13 @@ $(VENV)/.deps-bench: requirements.txt requirements-dev.txt requirements-bench.tx
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	@touch $@ $(VENV)/.deps-dev $(VENV)/.deps-run
 
+# The peer make bench compares with (bench/peer.py) gets a venv of its own:
+# django-appointment needs Pillow < 13, and Vermilion pins 13.
+$(VENV)-peer/.deps: requirements-peer.txt | $(PY)
+	rm -rf $(VENV)-peer && $(PY) -c 'import venv; venv.create("$(VENV)-peer", with_pip=True)'
+	$(VENV)-peer/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-peer.txt
+	@touch $@
+
 .PHONY: check-venv
 check-venv:
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -69,10 +76,11 @@ test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Seeds (once, then reuses) databases vermilion_scale_1x and _100x, and
-# vermilion_bench; never touches a clinic's own database.
+# vermilion_bench; vermilion_peer_* for the comparison with django-appointment;
+# never touches a clinic's own database.
 .PHONY: bench
 bench: check-venv
-	@$(MAKE) --no-print-directory $(VENV)/.deps-bench
+	@$(MAKE) --no-print-directory $(VENV)/.deps-bench $(VENV)-peer/.deps
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
 	  echo "make bench needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)."; \
 	  echo "Start it, e.g. pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \

@@ -61,16 +61,20 @@ def pages():
     """[(name, role email, method, url, data)] at this database's data."""
     from django.db.models import Count, Q
     from django.urls import reverse
+    from django.utils import timezone
 
     from clinic.models import Patient
     from treatments.models import Lot, Procedure, TreatmentRecord
 
     day = clinic_day()
     flip = Procedure.objects.get(code="lip-flip")
-    # A patient with a current history and nothing booked: the usual booking.
+    # A patient with a current history, nothing booked and no visit in the
+    # last four months (the safety engine refuses a second lip flip within 90
+    # days): the usual booking.
     patient = (
         Patient.objects.filter(histories__isnull=False)
         .exclude(appointments__status="booked")
+        .exclude(appointments__starts_at__gte=timezone.now() - timedelta(days=120))
         .order_by("pk")
         .first()
     )

@@ -13,13 +13,21 @@ import re
 from datetime import date
 
 from bench.common import RESULTS, ROOT
+from bench.peer_worker import WORKLOAD
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
-TARGET_MS = 50  # p95, day calendar and patient search at 100x
+# Pages are judged as multiples of the minimal logged-in page's median in the
+# same run (issue 20), so a slower machine gives the same verdict.
+PAGE_RATIO = 4  # day calendar and booking step 1 at 100x
+SEARCH_RATIO = 4  # the slowest patient search at 100x
+BOOKING_QUERIES = 15  # the booking POST
+BOOKING = "booking 1: free times"
+BOOKING_POST = "booking 3: book (POST)"
 FLOOR_RATIO = 3  # free_slots() median ÷ its floor's, timed in the same loop
 HISTORY_GROWTH = 1.5  # free_slots() with a long past ÷ with none
 SEARCHES = "patient search"
 CALENDAR = "day calendar"
+WORKLOAD_DAYS = WORKLOAD["days"]
 
 
 def load(name):
@@ -240,15 +248,32 @@ def targets(small, large, result):
     """[(target, figure, met)]."""
     rows = []
     pages = {row["page"]: row for row in large["pages"]}
-    calendar = pages[CALENDAR]["p95"]
-    rows.append(("day calendar p95 ≤ 50 ms at 100×", f"{ms(calendar)} ms", calendar <= TARGET_MS))
+    minimal = pages["minimal page"]["median"]
+    for page in (CALENDAR, BOOKING):
+        row = pages[page]
+        rows.append(
+            (
+                f"{page} ≤ {PAGE_RATIO}× the minimal page at 100×",
+                f"{row['ratio']:.1f}× ({ms(row['median'])} ms; minimal page {ms(minimal)} ms)",
+                row["ratio"] <= PAGE_RATIO,
+            )
+        )
     searches = [row for row in large["pages"] if row["page"].startswith(SEARCHES)]
-    worst = max(searches, key=lambda row: row["p95"])
+    worst = max(searches, key=lambda row: row["ratio"])
     rows.append(
         (
-            "patient search p95 ≤ 50 ms at 100×",
-            f"slowest: {worst['page'].split(': ')[1]}, {ms(worst['p95'])} ms",
-            worst["p95"] <= TARGET_MS,
+            f"patient search ≤ {SEARCH_RATIO}× the minimal page at 100×",
+            f"slowest: {worst['page'].split(': ')[1]}, {worst['ratio']:.1f}× "
+            f"({ms(worst['median'])} ms, p95 {ms(worst['p95'])} ms)",
+            worst["ratio"] <= SEARCH_RATIO,
+        )
+    )
+    post = pages[BOOKING_POST]
+    rows.append(
+        (
+            f"booking POST ≤ {BOOKING_QUERIES} queries",
+            f"{post['queries']} ({ms(post['median'])} ms)",
+            post["queries"] <= BOOKING_QUERIES,
         )
     )
     small_queries = {row["page"]: row["queries"] for row in small["pages"]}
@@ -284,8 +309,41 @@ def targets(small, large, result):
     return rows
 
 
+def peer_table(peer):
+    rows = []
+    for result in peer["results"]:
+        ours, theirs = result["vermilion"], result["peer"]
+        label = "PostgreSQL" if result["database"] == "postgres" else "SQLite"
+        rows.append(
+            [
+                f"free times for {WORKLOAD_DAYS} days ({label})",
+                f"1 call, {ours['queries']} queries, {spread(ours)} ms",
+                f"{WORKLOAD_DAYS} calls, {theirs['queries']} queries, {spread(theirs)} ms",
+                f"{result['ratio']:.0f}×",
+                f"{ours['slots']} / {theirs['slots']}",
+                f"{result['load'][0]:.1f}–{result['load'][1]:.1f}",
+            ]
+        )
+    return (
+        f"django-appointment {peer['peer_version']}, {peer['rounds']} rounds each. "
+        f"Machine: {peer['machine']}.\n\n"
+        + table(
+            [
+                "",
+                "Vermilion median (p10–p90)",
+                f"django-appointment {peer['peer_version']} median (p10–p90)",
+                "ratio",
+                "free times found",
+                "load average (1 min)",
+            ],
+            rows,
+        )
+    )
+
+
 def main():
     small, large = load("pages-1x.json"), load("pages-100x.json")
+    peer = load("peer.json")
     availability, result, timings = (
         load("availability.json"),
         load("load.json"),
@@ -300,6 +358,8 @@ def main():
     if availability:
         sections.update(availability_tables(availability))
         checks += availability_targets(availability)
+    if peer:
+        sections["peer"] = peer_table(peer)
     if checks:
         sections["targets"] = table(
             ["target", "latest run", "met"],

@@ -41,6 +41,7 @@ def main():
         database: step(f"availability on {database}", ["bench.availability", database], timings)
         for database in ("postgres", "sqlite")
     }
+    step("django-appointment", ["bench.peer", "10" if quick else "30"], timings)
     timings["total"] = time.perf_counter() - started
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "availability.json").write_text(json.dumps(results["availability"], indent=1))
