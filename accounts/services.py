@@ -51,6 +51,10 @@ CODE_WRONG = (
     "That code is not right. Type the 6 digits your authenticator app shows now (they change "
     "every 30 seconds)."
 )
+CODE_WAIT = (
+    "Several wrong codes in a row: wait a minute before the next try (each wrong code "
+    "makes the wait longer), then type the code your app shows at that moment."
+)
 STILL_REQUIRED = (
     "Two-factor login is required for your account, so it cannot be switched off. Ask the "
     "manager if you think it should not be."

@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.middleware import SESSION_KEY, VERIFIED, is_required
 from accounts.models import Attempt, TwoFactorPolicy, TwoFactorRequirement, UserSession
 from accounts.services import (
+    CODE_WAIT,
     CODE_WRONG,
     attempt_record,
     is_enrolled,
@@ -117,11 +118,16 @@ def _verified(request, device):
 def two_factor_verify(request):
     form = CodeForm(post_data(request))
     if request.method == "POST" and form.is_valid():
+        # django-otp makes each wrong code double the wait before the next is
+        # even checked: a code typed too soon is refused whatever it is, and
+        # the page says so rather than calling a right code wrong.
+        apps = TOTPDevice.objects.filter(user=request.user, confirmed=True)
+        waiting = any(not app.verify_is_allowed()[0] for app in apps)
         device = match_token(request.user, form.cleaned_data["token"].replace(" ", ""))
         if device is not None:
             _verified(request, device)
             return redirect(_next(request))
-        form.add_error("token", CODE_WRONG)
+        form.add_error("token", CODE_WAIT if waiting else CODE_WRONG)
     return render(request, "accounts/two_factor_verify.html", {"form": form})
 
 

@@ -2,11 +2,13 @@
 recovery code, who must use it, and what managers can do (issue 14)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import TwoFactorPolicy, UserSession
@@ -93,6 +95,20 @@ def test_a_marked_member_of_staff_sets_up_an_app_then_logs_in_with_a_code(
     right = client.post(asked.url, {"token": code_for(device, offset=1)})
     assert right.url == reverse("desk_home")
     assert client.get(reverse("desk_home")).status_code == 200
+
+
+def test_wrong_codes_make_the_next_try_wait(client, front_desk):
+    device = enrol(front_desk)
+    log_in(client, front_desk)
+    verify = client.get(reverse("desk_home")).url
+    client.post(verify, {"token": "000000"})
+    client.post(verify, {"token": "111111"})
+    waited = client.post(verify, {"token": code_for(device)})  # right, but too soon
+    assert "wait a minute" in waited.content.decode()
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=timezone.now() - timedelta(minutes=5)
+    )
+    assert client.post(verify, {"token": code_for(device)}).status_code == 302
 
 
 def test_a_recovery_code_works_once(client, patient_user):
