@@ -26,6 +26,7 @@ from django.utils import timezone
 from bookings.availability import TIME_OFF, Schedule
 from bookings.models import Appointment, Notification
 from bookings.views import OUTBOX_FILTERS
+from clinic.models import Practitioner
 from clinic.params import RANGE_BACKWARDS, DayRangeQuery, read_query
 from treatments.consent import attach_consent
 from treatments.models import Lot, Product, SameDayCheck
@@ -222,13 +223,21 @@ def _working_minutes(schedule, days):
 
 
 def utilisation(*, today, week_start, week_end):
-    """Booked chair minutes over working minutes, today and this week: one
-    Schedule for the week (three queries) and one sum for each."""
-    schedule = Schedule.load(first_day=week_start, last_day=week_end)
+    """Booked chair minutes over working minutes of the active
+    practitioners, today and this week: one Schedule for the week (three
+    queries with the practitioners) and one sum for each."""
+    practitioners = list(Practitioner.objects.active())
     days = [week_start + timedelta(days=n) for n in range((week_end - week_start).days + 1)]
+    day_work = week_work = 0
+    if practitioners:  # a new clinic may have no one yet
+        schedule = Schedule.load(
+            first_day=week_start, last_day=week_end, practitioners=practitioners
+        )
+        day_work = _working_minutes(schedule, [today])
+        week_work = _working_minutes(schedule, days)
     return (
-        Utilisation(_booked_minutes(today, today), _working_minutes(schedule, [today])),
-        Utilisation(_booked_minutes(week_start, week_end), _working_minutes(schedule, days)),
+        Utilisation(_booked_minutes(today, today), day_work),
+        Utilisation(_booked_minutes(week_start, week_end), week_work),
     )
 
 
