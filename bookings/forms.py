@@ -79,3 +79,13 @@ class ConfirmForm(ServiceForm):
 class CheckInForm(ServiceForm):
     """Check-in is the front desk's arrival marker: nothing to ask. The
     pre-care window is confirmed by the practitioner (same-day check)."""
+
+
+class TextsForm(ServiceForm):
+    """A patient's agreement to texts: the number to text."""
+
+    number = forms.CharField(
+        label=_("Mobile number for texts"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )

@@ -359,8 +359,15 @@ class Notification(models.Model):
     appointment = models.ForeignKey(
         Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
     )
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text (SMS)")
+
+    channel = models.CharField(max_length=5, choices=Channel, default=Channel.EMAIL)
     dedupe_key = models.CharField(max_length=120, unique=True)
-    to_email = models.EmailField()
+    to_email = models.EmailField(blank=True)
+    to_phone = models.CharField(max_length=20, blank=True)
     subject = models.CharField(max_length=200)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
@@ -383,4 +390,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to {self.to_email} ({self.get_status_display()})"
+        return (
+            f"{self.get_kind_display()} to {self.to_email or self.to_phone} "
+            f"({self.get_status_display()})"
+        )

@@ -28,6 +28,7 @@ from django.utils.formats import date_format
 
 from bookings.ics import appointment_ics
 from bookings.models import Notification
+from clinic import sms
 from treatments.aftercare import red_flags_for
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,66 @@ def render_text(name, context):
     return template.render(Context(context, autoescape=False))
 
 
-def _rendered(kind, *, patient, key, due_at, context, appointment=None, attachment=None):
-    """The fields of one outbox row, rendered now; None when the patient has
-    no email address."""
-    if not patient.email:
-        return None
-    context = {
+# What goes out as a text too, for patients who agreed to texts: short
+# reminders in plain words. A patient without an email also gets the
+# confirmation and cancellation as texts.
+SMS_KINDS = {Kind.PRECARE, Kind.DAY_BEFORE, Kind.CONSENT}
+SMS_KINDS_WITHOUT_EMAIL = {Kind.CONFIRMATION, Kind.MOVED, Kind.CANCELLED}
+
+
+def _quiet(moment):
+    hour = timezone.localtime(moment).hour
+    start, end = settings.SMS_QUIET_FROM, settings.SMS_QUIET_UNTIL
+    return (start <= hour or hour < end) if start > end else (start <= hour < end)
+
+
+def after_quiet_hours(moment):
+    """`moment`, or the end of the quiet hours it falls in (no text at night)."""
+    if not _quiet(moment):
+        return moment
+    local = timezone.localtime(moment)
+    end = local.replace(hour=settings.SMS_QUIET_UNTIL, minute=0, second=0, microsecond=0)
+    return end if end > local else end + timedelta(days=1)
+
+
+def _rows(kind, *, patient, key, due_at, context, appointment=None, attachment=None):
+    """The outbox rows for one event, rendered now: an email to a patient with
+    an address, a text to one who agreed to texts (SMS_KINDS). Each row's
+    dedupe key names its channel."""
+    rows = [
+        _rendered(
+            kind,
+            patient=patient,
+            key=key,
+            due_at=due_at,
+            context=context,
+            appointment=appointment,
+            attachment=attachment,
+        )
+    ]
+    texted = kind in SMS_KINDS or (kind in SMS_KINDS_WITHOUT_EMAIL and not patient.email)
+    if patient.gets_texts and texted:
+        body = render_text(f"sms/{kind}.txt", _context(patient, appointment, context)).strip()
+        due = after_quiet_hours(due_at)
+        rows.append(
+            {
+                "channel": Notification.Channel.SMS,
+                "dedupe_key": f"sms:{key}",
+                "kind": kind,
+                "patient": patient,
+                "appointment": appointment,
+                "to_phone": patient.sms_number,
+                "subject": "",
+                "body_text": body,
+                "due_at": due,
+                "next_attempt_at": due,
+            }
+        )
+    return [row for row in rows if row is not None]
+
+
+def _context(patient, appointment, context):
+    return {
         "patient": patient,
         # Only patients with a portal login are told to use it.
         "has_portal": patient.user_id is not None,
@@ -116,8 +171,17 @@ def _rendered(kind, *, patient, key, due_at, context, appointment=None, attachme
         "SITE_URL": settings.SITE_URL,
         **context,
     }
+
+
+def _rendered(kind, *, patient, key, due_at, context, appointment=None, attachment=None):
+    """The fields of one email row, rendered now; None when the patient has
+    no email address."""
+    if not patient.email:
+        return None
+    context = _context(patient, appointment, context)
     return {
-        "dedupe_key": key,
+        "channel": Notification.Channel.EMAIL,
+        "dedupe_key": f"email:{key}",
         "kind": kind,
         "patient": patient,
         "appointment": appointment,
@@ -133,14 +197,15 @@ def _rendered(kind, *, patient, key, due_at, context, appointment=None, attachme
 
 
 def enqueue(kind, **row):
-    """Write one outbox row, rendered now. Nothing when the patient has no
-    email address, or when a row with this key already exists."""
-    fields = _rendered(kind, **row)
-    if fields is None:
-        return None
-    key = fields.pop("dedupe_key")
-    notification, _ = Notification.objects.get_or_create(dedupe_key=key, defaults=fields)
-    return notification
+    """Write the outbox rows of one event (an email, a text: see _rows), each
+    unless a row with its key exists already; returns the first (None when
+    the patient can be reached by neither)."""
+    written = []
+    for fields in _rows(kind, **row):
+        key = fields.pop("dedupe_key")
+        notification, _ = Notification.objects.get_or_create(dedupe_key=key, defaults=fields)
+        written.append(notification)
+    return written[0] if written else None
 
 
 def _enqueue_all(rows):
@@ -163,7 +228,7 @@ def _reminders(appointment, *, now, instructions):
     passed) and a reminder the day before (none when booked later than that)."""
     start = _stamp(appointment.starts_at)
     rows = [
-        _rendered(
+        *_rows(
             Kind.PRECARE,
             patient=appointment.patient,
             appointment=appointment,
@@ -174,8 +239,8 @@ def _reminders(appointment, *, now, instructions):
     ]
     day_before = _local(appointment.local_date - timedelta(days=1), REMINDER_TIME)
     if day_before > now:
-        rows.append(
-            _rendered(
+        rows.extend(
+            _rows(
                 Kind.DAY_BEFORE,
                 patient=appointment.patient,
                 appointment=appointment,
@@ -195,7 +260,7 @@ def appointment_booked(appointment, *, now, anticoagulants=None):
     instructions = precare_instructions(
         appointment, anticoagulants=anticoagulants, today=timezone.localdate(now)
     )
-    confirmation = _rendered(
+    confirmation = _rows(
         Kind.CONFIRMATION,
         patient=appointment.patient,
         appointment=appointment,
@@ -207,7 +272,7 @@ def appointment_booked(appointment, *, now, anticoagulants=None):
         },
         attachment=("appointment.ics", appointment_ics(appointment)),
     )
-    _enqueue_all([confirmation, *_reminders(appointment, now=now, instructions=instructions)])
+    _enqueue_all([*confirmation, *_reminders(appointment, now=now, instructions=instructions)])
     _withdraw_recalls(appointment, now=now)
 
 
@@ -237,7 +302,7 @@ def appointment_moved(appointment, *, now, previous_start, moves):
         anticoagulants=anticoagulants_of(appointment.patient),
         today=timezone.localdate(now),
     )
-    moved = _rendered(
+    moved = _rows(
         Kind.MOVED,
         patient=appointment.patient,
         appointment=appointment,
@@ -246,7 +311,7 @@ def appointment_moved(appointment, *, now, previous_start, moves):
         context={"previous_start": previous_start, "instructions": instructions},
         attachment=("appointment.ics", appointment_ics(appointment, sequence=moves)),
     )
-    _enqueue_all([moved, *_reminders(appointment, now=now, instructions=instructions)])
+    _enqueue_all([*moved, *_reminders(appointment, now=now, instructions=instructions)])
 
 
 def appointment_cancelled(appointment, *, now, moves):
@@ -333,7 +398,17 @@ def _claim(now):
     return claimed
 
 
+def withdraw_texts(patient, *, now):
+    """The patient stopped texts: no pending one goes out."""
+    Notification.objects.filter(
+        patient=patient, channel=Notification.Channel.SMS, status=Notification.Status.PENDING
+    ).update(status=Notification.Status.CANCELLED, last_error=f"Texts stopped {now:%d %b %H:%M}")
+
+
 def _send(notification):
+    if notification.channel == Notification.Channel.SMS:
+        sms.send(to=notification.to_phone, body=notification.body_text)
+        return
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body_text,
@@ -367,6 +442,12 @@ def send_due(*, now=None, batch=50):
         notification = _claim(now)
         if notification is None:
             break
+        if notification.channel == Notification.Channel.SMS and _quiet(now):
+            # Claimed late, at night: it waits for the morning.
+            notification.status = Notification.Status.PENDING
+            notification.next_attempt_at = after_quiet_hours(now)
+            notification.save(update_fields=["status", "next_attempt_at"])
+            continue
         reason = _outdated(notification, now)
         if reason:
             notification.status = Notification.Status.CANCELLED

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bookings import ics, notifications, services
@@ -23,9 +24,11 @@ from bookings.forms import (
     ConfirmForm,
     ProposalForm,
     SlotSearchForm,
+    TextsForm,
 )
 from bookings.models import Appointment, Notification
 from bookings.safety import next_toxin_dates, patient_window
+from clinic import sms
 from clinic.access import permission_required, role_required
 from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
@@ -877,3 +880,68 @@ def portal_book_confirm(request):
             "instructions": instructions,
         },
     )
+
+
+# Texts (SMS)
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request):
+    """The SMS provider's webhook for replies: STOP (and its usual synonyms)
+    stops texts to every patient at that number. Only genuine calls count
+    (the provider's signature); the reply is empty TwiML."""
+    if not sms.inbound_is_genuine(request):
+        return HttpResponse(status=403)
+    number = sms.to_e164(request.POST.get("From", ""))
+    if number and request.POST.get("Body", "").strip().upper() in STOP_WORDS:
+        for patient in Patient.objects.filter(sms_number=number, sms_opt_out_at__isnull=True):
+            services.patient_texts_stop(patient=patient)
+    return HttpResponse("<Response/>", content_type="text/xml")
+
+
+@require_POST
+@permission_required("clinic.change_patient")
+def patient_texts(request, patient_pk):
+    """Staff record the patient's agreement to texts, or that they stopped."""
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
+    if request.POST.get("stop"):
+        services.patient_texts_stop(patient=patient)
+        messages.success(request, "No more texts to this patient.")
+        return redirect(patient)
+    form = TextsForm(request.POST)
+    if form.is_valid() and form.call_service(
+        services.patient_texts_start,
+        patient=patient,
+        number=form.cleaned_data["number"],
+        via=f"told {request.user.get_full_name()} at the clinic",
+    ):
+        messages.success(request, "Texts on: reminders and consent links go by text too.")
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect(patient)
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def portal_texts(request):
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return redirect("portal_home")
+    if request.POST.get("stop"):
+        services.patient_texts_stop(patient=patient)
+        messages.success(request, "Texts are off. We will still email you.")
+        return redirect("portal_home")
+    form = TextsForm(request.POST)
+    if form.is_valid() and form.call_service(
+        services.patient_texts_start,
+        patient=patient,
+        number=form.cleaned_data["number"],
+        via="on the portal",
+    ):
+        messages.success(request, "Texts are on: we will text your reminders too.")
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("portal_home")

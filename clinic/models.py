@@ -240,6 +240,12 @@ class Patient(models.Model):
     last_name = models.CharField(_("last name"), max_length=80)
     date_of_birth = models.DateField(_("date of birth"))
     phone = models.CharField(_("mobile phone"), max_length=20, validators=[phone_validator])
+    # Texts (SMS): only with the patient's say-so, recorded with when and how;
+    # the number is kept in E.164 (phonenumbers), as providers want it.
+    sms_number = models.CharField(_("number for texts"), max_length=20, blank=True)
+    sms_opt_in_at = models.DateTimeField(_("agreed to texts on"), null=True, blank=True)
+    sms_opt_in_via = models.CharField(_("agreed to texts via"), max_length=40, blank=True)
+    sms_opt_out_at = models.DateTimeField(_("stopped texts on"), null=True, blank=True)
     email = models.EmailField(
         _("email"),
         blank=True,
@@ -290,6 +296,10 @@ class Patient(models.Model):
 
     def get_absolute_url(self):
         return reverse("patients:detail", args=[self.pk])
+
+    @property
+    def gets_texts(self):
+        return bool(self.sms_number and self.sms_opt_in_at and not self.sms_opt_out_at)
 
     @property
     def full_name(self):

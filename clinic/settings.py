@@ -242,6 +242,29 @@ CLINIC_PHONE = envstr("CLINIC_PHONE", "020 7946 0000")
 # clinic's own number.
 CLINIC_OUT_OF_HOURS_PHONE = envstr("CLINIC_OUT_OF_HOURS_PHONE", "") or CLINIC_PHONE
 
+# Texts (SMS), beside emails, for patients who agreed to them (clinic/sms.py).
+SMS_BACKENDS = {
+    "console": "clinic.sms.ConsoleBackend",
+    "file": "clinic.sms.FileBackend",
+    "twilio": "clinic.sms.TwilioBackend",
+}
+SMS_BACKEND = SMS_BACKENDS[envchoice("SMS_BACKEND", "console", tuple(SMS_BACKENDS))]
+SMS_FILE_PATH = envstr("SMS_FILE_PATH", str(BASE_DIR / "sent-sms"))
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = envstr("TWILIO_FROM", "")
+if SMS_BACKEND == SMS_BACKENDS["twilio"] and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM."
+    )
+# Numbers typed without a country code are read as this country's.
+PHONE_REGION = envstr("PHONE_REGION", "GB")
+# No text is sent between these local hours; one due then waits for the end.
+SMS_QUIET_FROM = envint("SMS_QUIET_FROM", 21, minimum=0, maximum=23)
+SMS_QUIET_UNTIL = envint("SMS_QUIET_UNTIL", 8, minimum=0, maximum=23)
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOGGING = {
     "version": 1,

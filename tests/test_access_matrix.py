@@ -73,6 +73,14 @@ MATRIX = {
     "portal_home": ("get", lambda w: {}, rule(PATIENTS)),
     "portal_history": ("get", lambda w: {}, rule(PATIENTS)),
     "portal_book": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_texts": ("post", lambda w: {}, rule(PATIENTS)),
+    "patient_texts": (
+        "post",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({"front_desk", "practitioner", "other", "manager"}),
+    ),
+    # The provider's webhook: no login; a call without its signature is refused.
+    "sms_inbound": ("post", lambda w: {}, rule(set(), others=NO, anonymous=NO)),
     "portal_book_confirm": (
         "get",
         lambda w: {},
