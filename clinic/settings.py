@@ -35,8 +35,8 @@ SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "clinic",
-    "accounts",
-    "privacy",
+    "clinic.accounts",
+    "clinic.privacy",
     "treatments",
     "bookings",
     "clinic.admin_site.VermilionAdminConfig",
@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "treatments.tablet.TabletModeMiddleware",
     # Second factor: which device verified this session, then ask where needed.
     "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.TwoFactorMiddleware",
+    "clinic.accounts.middleware.TwoFactorMiddleware",
     "clinic.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -253,7 +253,7 @@ SMS_FILE_PATH = envstr("SMS_FILE_PATH", str(BASE_DIR / "sent-sms"))
 TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = envstr("TWILIO_FROM", "")
-if SMS_BACKEND == SMS_BACKENDS["twilio"] and not (
+if SMS_BACKENDS["twilio"] == SMS_BACKEND and not (
     TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM
 ):
     raise ImproperlyConfigured(

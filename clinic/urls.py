@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from accounts import views as account_views
 from bookings import views as booking_views
 from clinic import views
+from clinic.accounts import views as account_views
 from clinic.forms import LoginForm
 
 urlpatterns = [
@@ -32,8 +32,8 @@ urlpatterns = [
         name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("account/", include("accounts.urls")),
-    path("", include("privacy.urls")),
+    path("account/", include("clinic.accounts.urls")),
+    path("", include("clinic.privacy.urls")),
     path("desk/", views.desk_home, name="desk_home"),
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.alerts import tell_managers
-from accounts.models import Attempt
-from accounts.services import attempt_record, attempts_since
+from clinic.accounts.alerts import tell_managers
+from clinic.accounts.models import Attempt
+from clinic.accounts.services import attempt_record, attempts_since
 from treatments.models import ConsentRequest
 
 

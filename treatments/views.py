@@ -13,11 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.alerts import tell_managers
-from accounts.models import Attempt
-from accounts.services import attempt_record, attempts_clear
 from bookings.models import Appointment
 from clinic.access import client_ip, permission_required, role_required
+from clinic.accounts.alerts import tell_managers
+from clinic.accounts.models import Attempt
+from clinic.accounts.services import attempt_record, attempts_clear
 from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, Patient

@@ -5,8 +5,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import UserSession
-from accounts.services import sessions_end
+from clinic.accounts.models import UserSession
+from clinic.accounts.services import sessions_end
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import TwoFactorPolicy, UserSession
-from accounts.rules import SecondFactor, second_factor_required, second_factor_step
+from clinic.accounts.models import TwoFactorPolicy, UserSession
+from clinic.accounts.rules import SecondFactor, second_factor_required, second_factor_step
 from tests.factories import PASSWORD
 from tests.two_factor import code_for, enrol, verified_login
 
@@ -113,7 +113,7 @@ def test_wrong_codes_make_the_next_try_wait(client, front_desk):
 
 def test_a_recovery_code_works_once(client, patient_user):
     enrol(patient_user)
-    from accounts.services import recovery_codes_renew
+    from clinic.accounts.services import recovery_codes_renew
 
     codes = recovery_codes_renew(user=patient_user)
     log_in(client, patient_user)
@@ -146,7 +146,7 @@ def test_a_password_alone_cannot_replace_the_app(client, front_desk):
 
 
 def test_a_password_alone_cannot_change_the_second_factor(client, front_desk):
-    from accounts.services import recovery_codes_renew
+    from clinic.accounts.services import recovery_codes_renew
 
     enrol(front_desk)
     codes = recovery_codes_renew(user=front_desk)
@@ -184,7 +184,7 @@ def test_a_manager_can_require_it_for_all_staff(client, manager, front_desk, pra
 
 
 def test_required_two_factor_cannot_be_switched_off(client, front_desk, manager):
-    from accounts.services import two_factor_mark
+    from clinic.accounts.services import two_factor_mark
 
     two_factor_mark(user=front_desk, by=manager, required=True)
     verified_login(client, front_desk)

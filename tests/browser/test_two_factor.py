@@ -6,7 +6,7 @@ import base64
 import pytest
 from django_otp.oath import totp
 
-from accounts.services import two_factor_mark
+from clinic.accounts.services import two_factor_mark
 from tests.browser.conftest import log_in, shot
 from tests.factories import PASSWORD
 

@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from bookings.models import Appointment, Notification
 from clinic.models import AuditEvent, MedicalHistory, Patient
-from privacy.models import ErasureRequest
-from privacy.retention import patient_purge
-from privacy.services import erasure_request
+from clinic.privacy.models import ErasureRequest
+from clinic.privacy.retention import patient_purge
+from clinic.privacy.services import erasure_request
 from tests.helpers import NOW
 from tests.test_access_matrix import world  # noqa: F401 (a fixture)
 from tests.two_factor import verified_login

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import Attempt
+from clinic.accounts.models import Attempt
 from tests.factories import PASSWORD
 from tests.treatments.test_records import DAY, ready
 from treatments import services

@@ -2,5 +2,6 @@ from django.apps import AppConfig
 
 
 class PrivacyConfig(AppConfig):
-    name = "privacy"
+    name = "clinic.privacy"
+    label = "privacy"
     verbose_name = "Patient data rights: export, erasure, retention"

@@ -7,11 +7,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from accounts.alerts import tell_managers
-from accounts.models import UserSession
-from accounts.rules import SecondFactor
-from accounts.services import sessions_end
 from clinic.access import client_ip
+from clinic.accounts.alerts import tell_managers
+from clinic.accounts.models import UserSession
+from clinic.accounts.rules import SecondFactor
+from clinic.accounts.services import sessions_end
 
 
 @receiver(user_logged_in)
@@ -34,7 +34,7 @@ def remember_session(sender, request, user, **kwargs):
 @receiver(user_logged_in)
 def decide_second_factor(sender, request, user, **kwargs):
     """Whether this session needs a code, worked out once, at login."""
-    from accounts.middleware import NOT_NEEDED, PENDING, SESSION_KEY, step_for
+    from clinic.accounts.middleware import NOT_NEEDED, PENDING, SESSION_KEY, step_for
 
     session = getattr(request, "session", None)
     if session is not None:

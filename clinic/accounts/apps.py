@@ -2,8 +2,9 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    name = "accounts"
+    name = "clinic.accounts"
+    label = "accounts"
     verbose_name = "Accounts: sessions and two-factor login"
 
     def ready(self):
-        from accounts import signals  # noqa: F401 (connects the receivers)
+        from clinic.accounts import signals  # noqa: F401 (connects the receivers)

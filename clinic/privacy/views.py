@@ -11,10 +11,10 @@ from clinic.access import role_required
 from clinic.audit import log_view
 from clinic.forms import ServiceForm, post_data
 from clinic.models import AuditEvent, Patient
+from clinic.privacy.export import patient_export
+from clinic.privacy.models import ErasureRequest
+from clinic.privacy.services import erasure_request, retain_until
 from clinic.roles import Role
-from privacy.export import patient_export
-from privacy.models import ErasureRequest
-from privacy.services import erasure_request, retain_until
 
 
 def _download(request, patient):

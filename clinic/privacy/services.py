@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from bookings.models import Notification
 from clinic.models import Patient
+from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
-from privacy.models import ErasureRequest
 from treatments.models import TreatmentRecord
 
 ERASED_NAME = "Erased patient"

@@ -25,9 +25,10 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.middleware import SESSION_KEY, VERIFIED, is_required
-from accounts.models import Attempt, TwoFactorPolicy, TwoFactorRequirement, UserSession
-from accounts.services import (
+from clinic.access import client_ip, role_required, safe_next
+from clinic.accounts.middleware import SESSION_KEY, VERIFIED, is_required
+from clinic.accounts.models import Attempt, TwoFactorPolicy, TwoFactorRequirement, UserSession
+from clinic.accounts.services import (
     CODE_WAIT,
     CODE_WRONG,
     attempt_record,
@@ -41,8 +42,7 @@ from accounts.services import (
     two_factor_policy_set,
     two_factor_remove,
 )
-from accounts.signals import remember_session
-from clinic.access import client_ip, role_required, safe_next
+from clinic.accounts.signals import remember_session
 from clinic.forms import ServiceForm, post_data
 from clinic.roles import Role
 

@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce, Greatest
 
 from bookings.models import Appointment, AppointmentEvent, Notification
 from clinic.models import AuditEvent, MedicalHistory, Patient
+from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
-from privacy.models import ErasureRequest
 from treatments.models import (
     Addendum,
     ConsentRequest,

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from privacy.retention import patient_purge, retention_cutoff, retention_due
+from clinic.privacy.retention import patient_purge, retention_cutoff, retention_due
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.models import TwoFactorPolicy, TwoFactorRequirement
-from accounts.rules import SecondFactor, second_factor_required, second_factor_step
-from accounts.services import is_enrolled
+from clinic.accounts.models import TwoFactorPolicy, TwoFactorRequirement
+from clinic.accounts.rules import SecondFactor, second_factor_required, second_factor_step
+from clinic.accounts.services import is_enrolled
 from clinic.roles import Role
 
 # What the session already knows, so pages ask the database nothing:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Attempt, TwoFactorPolicy, TwoFactorRequirement, UserSession
+from clinic.accounts.models import Attempt, TwoFactorPolicy, TwoFactorRequirement, UserSession
 from clinic.roles import Role
 
 
