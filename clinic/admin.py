@@ -53,8 +53,15 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Practitioner)
 class PractitionerAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "credentials", "colour", "is_active"]
-    list_filter = ["is_active"]
+    list_display = [
+        "display_name",
+        "profession",
+        "regulator",
+        "registration_number",
+        "independent_prescriber",
+        "is_active",
+    ]
+    list_filter = ["is_active", "profession", "independent_prescriber"]
     search_fields = ["display_name", "user__email"]
     autocomplete_fields = ["user"]
 

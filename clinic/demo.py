@@ -18,20 +18,21 @@ from clinic.roles import Role
 DEMO_PASSWORD = "vermilion-demo"
 
 STAFF = [
-    # email, full name, role, practitioner profile (display name, credentials, colour)
+    # email, full name, role, practitioner profile (display name, credentials,
+    # colour, profession, regulator, registration number, independent prescriber)
     ("manager@vermilion.test", "Jordan Reyes", Role.MANAGER, None),
     ("frontdesk@vermilion.test", "Sam Patel", Role.FRONT_DESK, None),
     (
         "dr.okafor@vermilion.test",
         "Amara Okafor",
         Role.PRACTITIONER,
-        ("Dr Amara Okafor", "MBBS, GMC 7654321", "#b8325a"),
+        ("Dr Amara Okafor", "MBBS", "#b8325a", "doctor", "GMC", "7654321", True),
     ),
     (
         "nurse.hart@vermilion.test",
         "Ellie Hart",
         Role.PRACTITIONER,
-        ("Ellie Hart RN", "RN, NMC 12A3456B, independent prescriber", "#3a6ea5"),
+        ("Ellie Hart RN", "RN", "#3a6ea5", "nurse", "NMC", "12A3456B", False),
     ),
 ]
 
@@ -52,13 +53,17 @@ def seed_people():
     for email, full_name, role, profile in STAFF:
         user = ensure_user(email, full_name, role)
         if profile:
-            display_name, credentials, colour = profile
+            display_name, credentials, colour, profession, regulator, number, prescriber = profile
             Practitioner.objects.update_or_create(
                 user=user,
                 defaults={
                     "display_name": display_name,
                     "credentials": credentials,
                     "colour": colour,
+                    "profession": profession,
+                    "regulator": regulator,
+                    "registration_number": number,
+                    "independent_prescriber": prescriber,
                 },
             )
         logins.append((str(role), email))

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -134,6 +135,32 @@ class Practitioner(models.Model):
         blank=True,
         help_text=_("Shown on treatment records, e.g. 'RN, NMC 12A3456B' or 'Dr, GMC 7654321'."),
     )
+
+    class Profession(models.TextChoices):
+        DOCTOR = "doctor", _("Doctor")
+        DENTIST = "dentist", _("Dentist")
+        NURSE = "nurse", _("Nurse")
+        PHARMACIST = "pharmacist", _("Pharmacist")
+        OTHER = "other", _("Other (not a registered healthcare professional)")
+
+    class Regulator(models.TextChoices):
+        GMC = "GMC", _("GMC (doctors)")
+        GDC = "GDC", _("GDC (dentists)")
+        NMC = "NMC", _("NMC (nurses)")
+        GPHC = "GPhC", _("GPhC (pharmacists)")
+        NONE = "", _("None")
+
+    profession = models.CharField(_("profession"), max_length=12, choices=Profession, blank=True)
+    regulator = models.CharField(_("regulator"), max_length=4, choices=Regulator, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=20, blank=True)
+    independent_prescriber = models.BooleanField(
+        _("independent prescriber"),
+        default=False,
+        help_text=_(
+            "A doctor or dentist, or a nurse or pharmacist independent prescriber: may "
+            "assess patients and prescribe prescription-only medicines such as toxin."
+        ),
+    )
     colour = models.CharField(
         _("calendar colour"), max_length=7, default="#b8325a", validators=[hex_colour]
     )
@@ -157,6 +184,31 @@ class Practitioner(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def clean(self):
+        if self.independent_prescriber and self.profession not in (
+            self.Profession.DOCTOR,
+            self.Profession.DENTIST,
+            self.Profession.NURSE,
+            self.Profession.PHARMACIST,
+        ):
+            raise ValidationError(
+                {
+                    "independent_prescriber": _(
+                        "Only a doctor, dentist, nurse or pharmacist prescribes."
+                    )
+                }
+            )
+        if self.registration_number and not self.regulator:
+            raise ValidationError({"regulator": _("Say which regulator the number is with.")})
+
+    @property
+    def registration(self):
+        """'NMC 12A3456B, independent prescriber', as shown on records."""
+        parts = [f"{self.regulator} {self.registration_number}".strip()]
+        if self.independent_prescriber:
+            parts.append("independent prescriber")
+        return ", ".join(part for part in parts if part)
 
 
 # Apostrophes people type, or not, inside names: O'Brien, O’Brien, OBrien.

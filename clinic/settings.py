@@ -261,6 +261,9 @@ if SMS_BACKENDS["twilio"] == SMS_BACKEND and not (
     )
 # Numbers typed without a country code are read as this country's.
 PHONE_REGION = envstr("PHONE_REGION", "GB")
+# The country whose products the catalog is seeded with (GB: Vistabel,
+# Azzalure and Bocouture beside the others). Read by migrations.
+CATALOG_COUNTRY = envstr("CATALOG_COUNTRY", "GB")
 # No text is sent between these local hours; one due then waits for the end.
 SMS_QUIET_FROM = envint("SMS_QUIET_FROM", 21, minimum=0, maximum=23)
 SMS_QUIET_UNTIL = envint("SMS_QUIET_UNTIL", 8, minimum=0, maximum=23)

@@ -138,7 +138,7 @@ class InjectionForm(ServiceForm):
         )
         self.fields["lot"].queryset = (
             Lot.objects.usable_on(on)
-            .filter(product__in=products)
+            .filter(product__in=products, product__is_active=True, product__for_lips=True)
             .select_related("product")
             .order_by("product__agent", "product__name", "expiry_date")
         )

@@ -347,6 +347,16 @@ class Product(models.Model):
         blank=True,
         help_text=_("Toxin only, e.g. '100 U in 2.5 mL saline'."),
     )
+    needs_prescription = models.BooleanField(
+        _("prescription-only medicine"),
+        default=False,
+        help_text=_("In the UK: botulinum toxins and hyaluronidase. HA filler is a device."),
+    )
+    for_lips = models.BooleanField(
+        _("indicated for lips"),
+        default=True,
+        help_text=_("Untick for products not indicated for lips (e.g. Restylane Lyft)."),
+    )
     contains_lidocaine = models.BooleanField(_("contains lidocaine"), default=False)
     contains_cows_milk_protein = models.BooleanField(
         _("may contain cow's milk protein"), default=False

@@ -358,6 +358,12 @@ LINE_WRONG_PRODUCT = Refusal(
     "%(product)s is not used for %(procedure)s. Pick a lot of one of its products.",
     field="lot",
 )
+LINE_NOT_FOR_LIPS = Refusal(
+    "not_for_lips",
+    "%(product)s is not a lip product (or is no longer in use here). Pick a lot of a product "
+    "made for lips.",
+    field="lot",
+)
 LINE_WRONG_SITE = Refusal(
     "wrong_site", "%(site)s is not a site for %(product)s. Pick a %(agent)s site.", field="site"
 )
@@ -675,6 +681,8 @@ def injection_add(
     part_products = ProductDose.objects.filter(procedure__in=record.procedure.parts())
     if not part_products.filter(product=product).exists():
         raise LINE_WRONG_PRODUCT.error(product=product, procedure=record.procedure)
+    if not (product.for_lips and product.is_active):
+        raise LINE_NOT_FOR_LIPS.error(product=product)
     site_info = SITE_BY_CODE.get(site)
     if site_info is None or site_info.agent != product.agent:
         raise LINE_WRONG_SITE.error(
