@@ -337,3 +337,19 @@ def test_a_manager_signing_cannot_change_the_details(healthy, injector, flip, ma
         now=DAY,
         notes="changed",
     )
+
+
+def test_the_statement_is_offered_only_when_the_window_is_the_only_refusal(
+    client, front_desk, healthy, injector, flip
+):
+    from urllib.parse import urlencode
+
+    signed_flip(healthy, injector, flip)  # a lip flip on 1 December: the gap runs
+    client.force_login(front_desk)
+    url = reverse("bookings:book_confirm", args=[healthy.pk])
+    query = {"procedure": flip.pk, "practitioner": injector.pk}
+    inside_both = at(D5 + timedelta(days=2), "10:00")  # 2 days ahead and inside the gap
+    page = client.get(f"{url}?{urlencode({**query, 'start': inside_both.isoformat()})}")
+    body = page.content.decode()
+    assert "Too soon for Lip flip: toxin" in body and "Too soon for Lip flip: the patient" in body
+    assert "on the patient's statement" not in body
