@@ -65,7 +65,9 @@ class Slot(NamedTuple):
 
     @property
     def local_start(self):
-        return timezone.localtime(self.start)
+        """In the current zone; what timezone.localtime(self.start) gives,
+        made in one step (the booking page asks it of every slot)."""
+        return datetime.fromtimestamp(self.start_ts, timezone.get_current_timezone())
 
 
 def _days(first_day, last_day):

@@ -2,6 +2,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db.models import Q
+from django.utils import timezone
 
 from bookings.availability import (
     APPOINTMENT,
@@ -289,3 +290,20 @@ def test_the_hours_read_finds_what_the_querysets_find(injector, second_injector)
         Q(practitioner_id__in=chosen)
     )
     assert sorted(_read_hours(first, last, []), key=repr) == expected(Q(pk__in=[]))
+
+
+def test_local_start_is_the_start_in_the_current_zone(injector, flip):
+    autumn = date(2026, 10, 25)  # both offsets in one search
+    slots = free_slots(
+        procedure=flip,
+        start=autumn - timedelta(days=1),
+        end=autumn,
+        now=datetime(2026, 10, 1, tzinfo=LONDON),
+    )
+    assert {s.local_start.utcoffset() for s in slots} == {timedelta(hours=1), timedelta(0)}
+    for slot in slots:
+        expected = timezone.localtime(slot.start)
+        assert (slot.local_start, slot.local_start.utcoffset()) == (
+            expected,
+            expected.utcoffset(),
+        )
