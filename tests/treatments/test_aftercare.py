@@ -160,3 +160,20 @@ def test_the_tag_shows_both_sets_for_a_combined_procedure(combined):
         Context({"procedure": combined})
     )
     shows(html.replace("A&amp;E", "A&E"), filler=True, toxin=True)
+
+
+def test_without_an_out_of_hours_number_the_clinic_number_shows_once(settings):
+    from django.template.loader import render_to_string
+
+    from treatments.aftercare import red_flags_for
+
+    settings.CLINIC_PHONE = settings.CLINIC_OUT_OF_HOURS_PHONE = "020 7946 0000"
+    text = render_to_string(
+        "emails/_red_flags.txt",
+        {
+            "red_flags": red_flags_for({"toxin"}),
+            "CLINIC_PHONE": settings.CLINIC_PHONE,
+            "CLINIC_OUT_OF_HOURS_PHONE": settings.CLINIC_OUT_OF_HOURS_PHONE,
+        },
+    )
+    assert text.count("020 7946 0000") == 1 and "out of hours" not in text
