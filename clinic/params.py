@@ -99,3 +99,11 @@ def day_param(request, name="date") -> date:
     """The day a calendar shows: `?date=` or today."""
     form = type("Query", (forms.Form,), {name: DayField()})
     return read_query(request, form)[name] or timezone.localdate()
+
+
+def choice_param(request, name, choices, default) -> str:
+    """`?name=` as one of `choices` (default when absent or empty); any other
+    value is a 400 that names it, rather than quietly showing something else."""
+    field = forms.ChoiceField(choices=[(c, c) for c in choices], required=False)
+    value = read_query(request, type("Query", (forms.Form,), {name: field}))[name]
+    return value or default

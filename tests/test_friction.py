@@ -167,3 +167,12 @@ def test_the_record_and_the_chart_print_with_their_header(client, healthy, injec
         assert 'id="print-button"' in page and "js/print.js" in page, url
     record_page = client.get(record.get_absolute_url()).content.decode()
     assert "unchanged since it was signed (SHA-256 checked)" in record_page
+
+
+@pytest.mark.parametrize(
+    ("name", "persona"), [("treatments:stock", "manager"), ("bookings:outbox", "manager")]
+)
+def test_an_unknown_list_filter_is_a_clear_400(client, manager, name, persona):
+    client.force_login(manager)
+    assert client.get(reverse(name), {"show": "everything"}).status_code == 400
+    assert client.get(reverse(name), {"show": ""}).status_code == 200

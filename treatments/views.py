@@ -21,7 +21,7 @@ from clinic.accounts.services import attempt_record, attempts_clear
 from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, Patient
-from clinic.params import SearchField, read_query
+from clinic.params import SearchField, choice_param, read_query
 from clinic.roles import Role
 from treatments import services
 from treatments.consent import LinkProblem, consent_for, read_token
@@ -77,14 +77,14 @@ def stock_filters(today):
 @permission_required("treatments.view_lot")
 def stock(request):
     today = timezone.localdate()
-    show = request.GET.get("show", "usable")
+    show = choice_param(request, "show", [*stock_filters(today), "low"], "usable")
     low = None
     if show == "low":
         lots = Lot.objects.none()
         low = Product.objects.low_on(today)
     else:
         filters = stock_filters(today)
-        lots = Lot.objects.select_related("product").filter(filters.get(show, filters["all"]))
+        lots = Lot.objects.select_related("product").filter(filters[show])
     return render(
         request,
         "treatments/stock.html",
