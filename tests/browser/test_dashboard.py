@@ -43,7 +43,7 @@ def test_every_figure_opens_a_list_of_that_many(browser, live_server, manager, c
         page.get_by_role("button", name="Show menu").click()
         page.get_by_role("button", name="Records").click()
         page.get_by_role("link", name="Audit", exact=True).click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/manage/audit/")  # a click does not wait for the navigation
         shot(page, "manager-audit-390")
         return nav["height"], figures, listed, page.url
 
