@@ -134,6 +134,22 @@ class Assessment:
         return bool(self.anticoagulants)
 
 
+def _online_policy(procedure, practitioner, step):
+    """What the engine's online policy needs at a patient's own steps."""
+    if step not in (Step.PATIENT_BOOK, Step.PATIENT_MOVE):
+        return {}
+    not_offered = ""
+    if not procedure.online_booking:
+        not_offered = str(procedure)
+    elif not practitioner.online_booking:
+        not_offered = f"An appointment with {practitioner}"
+    return {
+        "offered_online": not not_offered,
+        "not_offered": not_offered,
+        "days_ahead_limit": settings.ONLINE_BOOKING_DAYS_AHEAD,
+    }
+
+
 def _screen(history, *, patient, procedure, day):
     if history is None:
         return None
@@ -190,6 +206,7 @@ def assess(
             history=history,
             attested=bool(attestation.strip()),
             hours_left=hours_left,
+            **_online_policy(procedure, practitioner, step),
         )
     )
     if safety.refused:

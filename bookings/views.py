@@ -800,7 +800,7 @@ def portal_book(request):
     if patient is None:
         return render(request, "bookings/portal_unlinked.html")
     now = timezone.now()
-    procedures = list(Procedure.objects.active().with_parts())
+    procedures = list(Procedure.objects.active().filter(online_booking=True).with_parts())
     search = SlotSearchForm(request.GET)
     procedure = search.cleaned_data["procedure"] if search.is_valid() else None
     context = {"patient": patient, "procedures": procedures, "procedure": procedure}
@@ -809,12 +809,16 @@ def portal_book(request):
         history = MedicalHistory.objects.latest_for(patient)
         result = first_compliant_slots(
             procedure=procedure,
+            practitioners=list(Practitioner.objects.active().filter(online_booking=True)),
             days=SLOT_DAYS,
             on_or_after=on_or_after,
             now=now,
             window=patient_window(patient, procedure, history=history),
         )
-        slots = [s for s in result.slots if s.local_start.date() >= result.recommended_date]
+        latest = timezone.localdate(now) + timedelta(days=settings.ONLINE_BOOKING_DAYS_AHEAD)
+        slots = [
+            s for s in result.slots if result.recommended_date <= s.local_start.date() <= latest
+        ]
         later = max(result.recommended_date, on_or_after or timezone.localdate(now))
         later += timedelta(days=SLOT_DAYS)
         context.update(

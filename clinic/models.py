@@ -169,6 +169,11 @@ class Practitioner(models.Model):
         default=True,
         help_text=_("Untick when the practitioner leaves; their records stay."),
     )
+    online_booking = models.BooleanField(
+        _("patients may book them online"),
+        default=True,
+        help_text=_("Untick to take bookings for them at the desk only."),
+    )
     feed_token = models.CharField(
         _("calendar feed key"),
         max_length=43,

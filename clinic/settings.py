@@ -285,6 +285,8 @@ MEDICAL_HISTORY_MAX_AGE_MONTHS = envint("MEDICAL_HISTORY_MAX_AGE_MONTHS", 6, min
 BOOKING_GRID_MINUTES = int(envchoice("BOOKING_GRID_MINUTES", "5", ("5", "10", "15", "20", "30")))
 # Hours a consent-signing link sent to a patient stays valid.
 CONSENT_LINK_HOURS = envint("CONSENT_LINK_HOURS", 72, minimum=1, maximum=24 * 30)
+# Patients book online at most this many days ahead.
+ONLINE_BOOKING_DAYS_AHEAD = envint("ONLINE_BOOKING_DAYS_AHEAD", 90, minimum=7, maximum=365)
 # Patients may cancel or move online until this many hours before the visit.
 CANCELLATION_NOTICE_HOURS = envint("CANCELLATION_NOTICE_HOURS", 48, minimum=0, maximum=24 * 14)
 # Lots expiring within this many days are flagged on the stock page and the dashboard.

@@ -14,7 +14,20 @@ class ProcedureAdmin(admin.ModelAdmin):
     filter_horizontal = ["components"]
     inlines = [ProductDoseInline]
     fieldsets = (
-        (None, {"fields": ("name", "code", "summary", "agent", "components", "is_active")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "code",
+                    "summary",
+                    "agent",
+                    "components",
+                    "is_active",
+                    "online_booking",
+                )
+            },
+        ),
         ("Time in the chair", {"fields": ("chair_minutes", "buffer_minutes")}),
         ("Pre-care window", {"fields": ("precare_min_days", "precare_recommended_days")}),
         (

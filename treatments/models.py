@@ -155,6 +155,11 @@ class Procedure(models.Model):
         help_text=_("A session above this is refused, whatever the reason."),
     )
     is_active = models.BooleanField(_("offered"), default=True)
+    online_booking = models.BooleanField(
+        _("patients may book it online"),
+        default=True,
+        help_text=_("On the portal, with the full recommended pre-care window only."),
+    )
 
     objects = ProcedureQuerySet.as_manager()
 

@@ -78,3 +78,26 @@ def test_the_toxin_gap_holds_online(client, healthy, patient_user, injector, fli
     assert "toxin_too_soon" in [e.code for e in response.context["form"].non_field_errors().data]
     recall = Notification.objects.get(kind="recall")
     assert f"{reverse('portal_book')}?procedure={flip.pk}" in recall.body_text
+
+
+def test_clinic_settings_for_online_booking(portal, settings, flip, filler, injector, healthy):
+    filler.online_booking = False
+    filler.save()
+    listed = portal.get(reverse("portal_book")).context["procedures"]
+    assert flip in listed and filler not in listed
+    response = portal.post(confirm_url(filler, injector, at(date(2026, 12, 2), "10:00")), {})
+    assert "not_bookable_online" in [
+        e.code for e in response.context["form"].non_field_errors().data
+    ]
+    injector.online_booking = False
+    injector.save()
+    response = portal.post(confirm_url(flip, injector, at(date(2026, 12, 2), "10:00")), {})
+    assert "With Pat Injector" not in response.content.decode()
+    assert "cannot be booked online" in response.content.decode()
+    injector.online_booking = True
+    injector.save()
+    settings.ONLINE_BOOKING_DAYS_AHEAD = 30
+    far = at(NOW.date() + timedelta(days=31), "10:00")
+    response = portal.post(confirm_url(flip, injector, far), {})
+    assert "too_far_ahead" in [e.code for e in response.context["form"].non_field_errors().data]
+    assert not Appointment.objects.filter(patient=healthy).exists()

@@ -363,3 +363,22 @@ def test_the_engine_agrees_with_the_rules_written_out(days_since, days_ahead, at
             patient=patient(past=(last,)),
         )
         assert evaluate(clears).refusals == []
+
+
+@pytest.mark.parametrize(("days", "ok"), [(90, True), (91, False)])
+def test_online_booking_horizon(days, ok):
+    c = case(S.PATIENT_BOOK, day=TODAY + timedelta(days=days), days_ahead_limit=90)
+    assert ("too_far_ahead" in refused(c)) is not ok
+    assert "too_far_ahead" not in refused(replace_step(c, S.BOOK))
+
+
+def test_a_procedure_not_offered_online_is_refused_online_only():
+    c = case(S.PATIENT_BOOK, offered_online=False, not_offered="Lip filler")
+    assert refused(c) == ["not_bookable_online"]
+    assert refused(replace_step(c, S.BOOK)) == []
+
+
+def replace_step(c, step):
+    from dataclasses import replace
+
+    return replace(c, step=step)

@@ -163,6 +163,15 @@ TOO_LATE_TO_CHANGE = Refusal(
     "Your appointment is less than %(hours)s hours away, so it can no longer be changed "
     "online. Please call us on %(phone)s.",
 )
+NOT_BOOKABLE_ONLINE = Refusal(
+    "not_bookable_online",
+    "%(what)s cannot be booked online. Please call us on %(phone)s and we will find a time.",
+)
+TOO_FAR_AHEAD = Refusal(
+    "too_far_ahead",
+    "Online, appointments can be booked up to %(days)s days ahead (until %(latest)s). Pick an "
+    "earlier date, or call us on %(phone)s.",
+)
 SAME_DAY_MISSING = Refusal(
     "same_day_missing",
     "Ask today's safety questions first (Same-day check): they are asked on the day, by the "
@@ -313,6 +322,11 @@ class Case:
     patient: PatientFacts
     attested: bool = False  # staff recorded the patient's statement (short window)
     hours_left: float | None = None  # before the current appointment (patient changes)
+    # Online booking: whether the procedure and practitioner are offered online,
+    # and how many days ahead a patient may book.
+    offered_online: bool = True
+    not_offered: str = ""  # what is not offered, for the message
+    days_ahead_limit: int | None = None
     notice_hours: int = 48
     phone: str = ""
     same_day: SameDay | None = None
@@ -598,6 +612,15 @@ def online_policy_rule(case):
     if case.hours_left is not None and case.hours_left < case.notice_hours:
         params = {"hours": case.notice_hours, "phone": case.phone}
         findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, TOO_LATE_TO_CHANGE, params))
+    if case.step == Step.PATIENT_BOOK and not case.offered_online:
+        params = {"what": case.not_offered or case.procedure.name, "phone": case.phone}
+        findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, NOT_BOOKABLE_ONLINE, params))
+    limit = case.days_ahead_limit
+    if case.step in (Step.PATIENT_BOOK, Step.PATIENT_MOVE) and limit is not None:
+        latest = case.today + timedelta(days=limit)
+        if case.day > latest:
+            params = {"days": limit, "latest": day_text(latest), "phone": case.phone}
+            findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, TOO_FAR_AHEAD, params))
     if case.step in (Step.PATIENT_BOOK, Step.PATIENT_MOVE):
         precare = precare_for(case)
         if precare.verdict != Window.OK:
