@@ -3,7 +3,6 @@ from datetime import datetime, timedelta
 from urllib.parse import quote_plus, urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -15,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bookings import ics, notifications, services
+from bookings import ics, services
 from bookings.availability import Schedule, first_compliant_slots
 from bookings.calendar import Column, build_grid
 from bookings.forms import (
@@ -27,18 +26,17 @@ from bookings.forms import (
     TextsForm,
 )
 from bookings.models import Appointment, Notification
-from bookings.safety import next_toxin_dates, patient_window
+from bookings.safety import patient_window
 from clinic import sms
 from clinic.access import permission_required, role_required
 from clinic.audit import log_view
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, MedicalHistory, Patient, Practitioner, new_feed_token
 from clinic.paging import Window
-from clinic.params import DayField, SearchField, choice_param, day_param, read_query
+from clinic.params import SearchField, choice_param, day_param, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
-from treatments.safety.engine import TOO_LATE_TO_CHANGE, Step
 from treatments.screening import screen_patient
 
 SLOT_DAYS = 7  # days of free slots shown at once
@@ -190,7 +188,6 @@ class PatientSearchQuery(forms.Form):
 
 
 # "from" is a Python keyword, so this form is built rather than declared.
-PortalMoveQuery = type("PortalMoveQuery", (forms.Form,), {"from": DayField()})
 
 
 @permission_required("bookings.add_appointment")
@@ -553,183 +550,6 @@ def appointment_no_show(request, pk):
 # The patient portal
 
 
-def _own_appointments(request):
-    return (
-        Appointment.objects.filter(patient__user=request.user)
-        .select_related("patient", "practitioner", "procedure")
-        .prefetch_related("procedure__components")
-    )
-
-
-def _changeable(appointment, now):
-    """Whether the portal offers Move and Cancel: the services decide (the
-    safety engine's online policy); this only hides buttons that would be
-    refused."""
-    return (
-        appointment.status == Appointment.Status.BOOKED
-        and appointment.starts_at - now >= timedelta(hours=settings.CANCELLATION_NOTICE_HOURS)
-    )
-
-
-@role_required(Role.PATIENT)
-def portal_home(request):
-    patient = Patient.objects.filter(user=request.user).first()
-    if patient is None:
-        return render(request, "bookings/portal_unlinked.html")
-    now = timezone.now()
-    today = timezone.localdate(now)
-    history = MedicalHistory.objects.latest_for(patient)
-    anticoagulants = history.anticoagulant_names() if history else []
-    appointments = attach_consent(_own_appointments(request).order_by("starts_at"), now=now)
-    upcoming = [
-        a
-        for a in appointments
-        if a.is_active and a.blocked_until >= now and a.status != "completed"
-    ]
-    for appointment in upcoming:
-        appointment.instructions = notifications.precare_instructions(
-            appointment, anticoagulants=anticoagulants, today=today
-        )
-        appointment.changeable = _changeable(appointment, now)
-    past = [a for a in reversed(appointments) if a not in upcoming]
-    records = {
-        record.appointment_id: record
-        for record in TreatmentRecord.objects.signed().filter(patient=patient)
-    }
-    for appointment in past:
-        appointment.record = records.get(appointment.pk)
-    return render(
-        request,
-        "bookings/portal_home.html",
-        {
-            "patient": patient,
-            "upcoming": upcoming,
-            "past": past,
-            "history_state": MedicalHistory.state_of(history, today=today),
-            "notice_hours": settings.CANCELLATION_NOTICE_HOURS,
-            "next_toxin": next_toxin_dates(patient, today=today, history=history),
-        },
-    )
-
-
-@role_required(Role.PATIENT)
-def portal_cancel(request, pk):
-    appointment = get_object_or_404(_own_appointments(request), pk=pk)
-    form = ReasonForm(post_data(request), label="Anything we should know? (optional)")
-    form.fields["reason"].required = False
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and form.call_service(
-            services.patient_cancel,
-            appointment=appointment,
-            by=request.user,
-            reason=form.cleaned_data["reason"],
-        )
-    ):
-        messages.success(request, "Your appointment is cancelled. We have emailed you to confirm.")
-        return redirect("portal_home")
-    return render(
-        request,
-        "bookings/portal_cancel.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "changeable": _changeable(appointment, timezone.now()),
-        },
-    )
-
-
-@role_required(Role.PATIENT)
-def portal_move(request, pk):
-    appointment = get_object_or_404(_own_appointments(request), pk=pk)
-    now = timezone.now()
-    if not _changeable(appointment, now):
-        refusal = (
-            TOO_LATE_TO_CHANGE.text(
-                hours=settings.CANCELLATION_NOTICE_HOURS, phone=settings.CLINIC_PHONE
-            )
-            if appointment.status == Appointment.Status.BOOKED
-            else f"This appointment is no longer booked. Please call us on {settings.CLINIC_PHONE}."
-        )
-        messages.error(request, refusal)
-        return redirect("portal_home")
-    on_or_after = read_query(request, PortalMoveQuery)["from"]
-    history = MedicalHistory.objects.latest_for(appointment.patient)
-    result = first_compliant_slots(
-        procedure=appointment.procedure,
-        days=SLOT_DAYS,
-        on_or_after=on_or_after,
-        now=now,
-        window=patient_window(appointment.patient, appointment.procedure, history=history),
-    )
-    # A patient moving online gets the full recommended window, never the
-    # minimum-window warning: that needs a conversation with the front desk.
-    slots = [s for s in result.slots if s.local_start.date() >= result.recommended_date]
-    days = _slot_days(
-        slots,
-        confirm_url=reverse("portal_move_confirm", args=[appointment.pk]),
-        procedure=appointment.procedure,
-    )
-    later = max(result.recommended_date, on_or_after or now.date())
-    return render(
-        request,
-        "bookings/portal_move.html",
-        {
-            "appointment": appointment,
-            "days": days,
-            "later_url": f"?from={(later + timedelta(days=SLOT_DAYS)).isoformat()}",
-        },
-    )
-
-
-@role_required(Role.PATIENT)
-def portal_move_confirm(request, pk):
-    appointment = get_object_or_404(_own_appointments(request), pk=pk)
-    proposal = ProposalForm(request.GET)
-    if not proposal.is_valid() or proposal.cleaned_data["procedure"] != appointment.procedure:
-        messages.error(request, "That time could not be read. Pick one again.")
-        return redirect("portal_move", pk=appointment.pk)
-    data = proposal.cleaned_data
-    form = ConfirmForm(post_data(request))
-    if request.method == "POST" and form.is_valid():
-        moved = form.call_service(
-            services.patient_move,
-            appointment=appointment,
-            by=request.user,
-            starts_at=data["start"],
-            practitioner=data["practitioner"],
-        )
-        if moved:
-            messages.success(
-                request, "Moved. We have emailed you the new date and what to do before it."
-            )
-            return redirect("portal_home")
-    assessment, refusal = _assess_or_error(
-        proposal, patient=appointment.patient, ignore=appointment
-    )
-    instructions = []
-    if assessment is not None:
-        preview = Appointment(
-            precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
-        )
-        instructions = notifications.precare_instructions(
-            preview, anticoagulants=notifications.anticoagulants_of(appointment.patient)
-        )
-    return render(
-        request,
-        "bookings/portal_move_confirm.html",
-        {
-            "appointment": appointment,
-            "proposal": data,
-            "form": form,
-            "assessment": assessment,
-            "refusal": refusal,
-            "instructions": instructions,
-        },
-    )
-
-
 # A practitioner's calendar feed (no login: the address is the secret)
 
 
@@ -792,104 +612,6 @@ def outbox(request):
     return render(request, "bookings/outbox.html", {"page": page, "show": show})
 
 
-@role_required(Role.PATIENT)
-def portal_book(request):
-    """The patient picks a procedure, then a time: only times that leave the
-    full recommended pre-care window (for them: their blood thinners count)."""
-    patient = Patient.objects.filter(user=request.user).first()
-    if patient is None:
-        return render(request, "bookings/portal_unlinked.html")
-    now = timezone.now()
-    procedures = list(Procedure.objects.active().filter(online_booking=True).with_parts())
-    search = SlotSearchForm(request.GET)
-    procedure = search.cleaned_data["procedure"] if search.is_valid() else None
-    context = {"patient": patient, "procedures": procedures, "procedure": procedure}
-    if procedure is not None:
-        on_or_after = search.cleaned_data.get("on_or_after")
-        history = MedicalHistory.objects.latest_for(patient)
-        result = first_compliant_slots(
-            procedure=procedure,
-            practitioners=list(Practitioner.objects.active().filter(online_booking=True)),
-            days=SLOT_DAYS,
-            on_or_after=on_or_after,
-            now=now,
-            window=patient_window(patient, procedure, history=history),
-        )
-        latest = timezone.localdate(now) + timedelta(days=settings.ONLINE_BOOKING_DAYS_AHEAD)
-        slots = [
-            s for s in result.slots if result.recommended_date <= s.local_start.date() <= latest
-        ]
-        later = max(result.recommended_date, on_or_after or timezone.localdate(now))
-        later += timedelta(days=SLOT_DAYS)
-        context.update(
-            days=_slot_days(slots, confirm_url=reverse("portal_book_confirm"), procedure=procedure),
-            next_toxin=next_toxin_dates(
-                patient, today=timezone.localdate(now), history=history, procedures=[procedure]
-            ),
-            later_url=f"?{urlencode({'procedure': procedure.pk, 'on_or_after': later})}",
-        )
-    return render(request, "bookings/portal_book.html", context)
-
-
-@role_required(Role.PATIENT)
-def portal_book_confirm(request):
-    patient = Patient.objects.filter(user=request.user).first()
-    if patient is None:
-        return render(request, "bookings/portal_unlinked.html")
-    proposal = ProposalForm(request.GET)
-    if not proposal.is_valid():
-        messages.error(request, "That time could not be read. Pick one again.")
-        return redirect("portal_book")
-    data = proposal.cleaned_data
-    form = ConfirmForm(post_data(request))
-    if request.method == "POST" and form.is_valid():
-        booked = form.call_service(
-            services.patient_book,
-            patient=patient,
-            practitioner=data["practitioner"],
-            procedure=data["procedure"],
-            starts_at=data["start"],
-            by=request.user,
-        )
-        if booked:
-            messages.success(
-                request,
-                "Booked. We have emailed you the details and what to do before the visit; "
-                "you can sign the consent form now.",
-            )
-            return redirect("treatments:portal_consent", appointment_pk=booked.pk)
-    assessment = refusal = None
-    try:
-        assessment = services.assess(
-            patient=patient,
-            practitioner=data["practitioner"],
-            procedure=data["procedure"],
-            starts_at=data["start"],
-            step=Step.PATIENT_BOOK,
-        )
-    except ValidationError as exc:
-        refusal = exc
-    instructions = []
-    if assessment is not None:
-        preview = Appointment(
-            precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
-        )
-        instructions = notifications.precare_instructions(
-            preview, anticoagulants=assessment.anticoagulants
-        )
-    return render(
-        request,
-        "bookings/portal_book_confirm.html",
-        {
-            "proposal": data,
-            "form": form,
-            "assessment": assessment,
-            "refusal": refusal,
-            "instructions": instructions,
-        },
-    )
-
-
 # Texts (SMS)
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
@@ -930,26 +652,3 @@ def patient_texts(request, patient_pk):
     else:
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect(patient)
-
-
-@require_POST
-@role_required(Role.PATIENT)
-def portal_texts(request):
-    patient = Patient.objects.filter(user=request.user).first()
-    if patient is None:
-        return redirect("portal_home")
-    if request.POST.get("stop"):
-        services.patient_texts_stop(patient=patient)
-        messages.success(request, "Texts are off. We will still email you.")
-        return redirect("portal_home")
-    form = TextsForm(request.POST)
-    if form.is_valid() and form.call_service(
-        services.patient_texts_start,
-        patient=patient,
-        number=form.cleaned_data["number"],
-        via="on the portal",
-    ):
-        messages.success(request, "Texts are on: we will text your reminders too.")
-    else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-    return redirect("portal_home")

@@ -38,19 +38,9 @@ urlpatterns = [
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),
     path("manage/appointments/", views.manager_appointments, name="manager_appointments"),
-    path("portal/", booking_views.portal_home, name="portal_home"),
-    path("portal/book/", booking_views.portal_book, name="portal_book"),
-    path("portal/texts/", booking_views.portal_texts, name="portal_texts"),
     path("patients/<int:patient_pk>/texts/", booking_views.patient_texts, name="patient_texts"),
     path("sms/inbound/", booking_views.sms_inbound, name="sms_inbound"),
-    path("portal/book/confirm/", booking_views.portal_book_confirm, name="portal_book_confirm"),
-    path("portal/appointments/<int:pk>/cancel/", booking_views.portal_cancel, name="portal_cancel"),
-    path("portal/appointments/<int:pk>/move/", booking_views.portal_move, name="portal_move"),
-    path(
-        "portal/appointments/<int:pk>/move/confirm/",
-        booking_views.portal_move_confirm,
-        name="portal_move_confirm",
-    ),
+    path("portal/", include("clinic.portal_urls")),
     path(
         "portal/welcome/<uidb64>/<token>/",
         # Choosing the password logs the patient in: straight to the portal.
@@ -79,12 +69,6 @@ urlpatterns = [
     ),
     path("patients/<int:pk>/invite/", views.patient_invite, name="patient_invite"),
     path("manage/audit/", views.audit_log, name="audit_log"),
-    path("portal/history/", views.portal_history, name="portal_history"),
-    path(
-        "portal/history/reconfirm/",
-        views.portal_history_reconfirm,
-        name="portal_history_reconfirm",
-    ),
     path("patients/", include("clinic.patient_urls")),
     path("", include("treatments.urls")),
     path("", include("bookings.urls")),

@@ -311,51 +311,6 @@ def _needs_new_answers(exc):
     return any(error.code == "reconfirm_incomplete" for error in exc.error_list)
 
 
-# The patient's own medical history (portal)
-
-
-def _own_patient(request):
-    return get_object_or_404(Patient, user=request.user)
-
-
-@role_required(Role.PATIENT)
-def portal_history(request):
-    patient = _own_patient(request)
-    latest = MedicalHistory.objects.latest_for(patient)
-    form = MedicalHistoryForm(post_data(request), initial_history=latest)
-    if request.method == "GET" and latest is not None:
-        log_view(request, what="medical history", obj=latest, patient=patient)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and form.save(patient=patient, user=request.user, source=MedicalHistory.Source.PATIENT)
-    ):
-        messages.success(request, "Thank you: your medical history is saved.")
-        return redirect("portal_home")
-    state = MedicalHistory.state_of(latest, today=timezone.localdate())
-    return render(
-        request,
-        "clinic/portal_history.html",
-        {"patient": patient, "history": latest, "form": form, "state": state},
-    )
-
-
-@require_POST
-@role_required(Role.PATIENT)
-def portal_history_reconfirm(request):
-    patient = _own_patient(request)
-    try:
-        services.medical_history_reconfirm(
-            patient=patient, submitted_by=request.user, source=MedicalHistory.Source.PATIENT
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Thank you: your answers are confirmed as up to date.")
-        return redirect("portal_home")
-    return redirect("portal_history")
-
-
 # Audit (managers)
 
 # What was read, in groups a manager would ask about (AuditEvent.what).

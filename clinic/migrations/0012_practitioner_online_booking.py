@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0011_practitioner_qualifications'),
+        ("clinic", "0011_practitioner_qualifications"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='practitioner',
-            name='online_booking',
-            field=models.BooleanField(default=True, help_text='Untick to take bookings for them at the desk only.', verbose_name='patients may book them online'),
+            model_name="practitioner",
+            name="online_booking",
+            field=models.BooleanField(
+                default=True,
+                help_text="Untick to take bookings for them at the desk only.",
+                verbose_name="patients may book them online",
+            ),
         ),
     ]
