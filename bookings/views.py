@@ -30,6 +30,7 @@ from bookings.safety import patient_window
 from clinic import sms
 from clinic.access import permission_required, role_required
 from clinic.audit import log_view
+from clinic.flash import call_service
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, MedicalHistory, Patient, Practitioner, new_feed_token
 from clinic.paging import Window
@@ -538,12 +539,13 @@ def appointment_check_in(request, pk):
 @permission_required("bookings.change_appointment")
 def appointment_no_show(request, pk):
     appointment = _appointment_for(request, pk)
-    try:
-        services.appointment_mark_no_show(appointment=appointment, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Marked as a no-show.")
+    call_service(
+        request,
+        services.appointment_mark_no_show,
+        success="Marked as a no-show.",
+        appointment=appointment,
+        by=request.user,
+    )
     return redirect(appointment)
 
 

@@ -29,6 +29,7 @@ from bookings.views import SLOT_DAYS, _assess_or_error, _slot_days
 from clinic import services as clinic_services
 from clinic.access import role_required
 from clinic.audit import log_view
+from clinic.flash import call_service
 from clinic.forms import MedicalHistoryForm, ReasonForm, post_data
 from clinic.models import MedicalHistory, Patient, Practitioner
 from clinic.params import DayField, read_query
@@ -368,13 +369,12 @@ def portal_history(request):
 @role_required(Role.PATIENT)
 def portal_history_reconfirm(request):
     patient = _own_patient(request)
-    try:
-        clinic_services.medical_history_reconfirm(
-            patient=patient, submitted_by=request.user, source=MedicalHistory.Source.PATIENT
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Thank you: your answers are confirmed as up to date.")
-        return redirect("portal_home")
-    return redirect("portal_history")
+    called = call_service(
+        request,
+        clinic_services.medical_history_reconfirm,
+        success="Thank you: your answers are confirmed as up to date.",
+        patient=patient,
+        submitted_by=request.user,
+        source=MedicalHistory.Source.PATIENT,
+    )
+    return redirect("portal_home" if called.ok else "portal_history")

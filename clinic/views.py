@@ -5,7 +5,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from bookings.safety import next_toxin_dates
 from clinic import changes, dashboard, services
 from clinic.access import permission_required, role_required, safe_next
 from clinic.audit import log_view
+from clinic.flash import call_service
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import AuditEvent, MedicalHistory, Patient, User
 from clinic.paging import Window
@@ -292,16 +292,16 @@ def history_new(request, pk):
 @permission_required("clinic.view_clinical_details", "clinic.add_medicalhistory")
 def history_reconfirm(request, pk):
     patient = _patient_for(request, pk)
-    try:
-        services.medical_history_reconfirm(
-            patient=patient, submitted_by=request.user, source=MedicalHistory.Source.STAFF
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        if _needs_new_answers(exc):
-            return redirect("patients:history_new", pk=patient.pk)
-    else:
-        messages.success(request, "Re-confirmed: the same answers, dated today.")
+    called = call_service(
+        request,
+        services.medical_history_reconfirm,
+        success="Re-confirmed: the same answers, dated today.",
+        patient=patient,
+        submitted_by=request.user,
+        source=MedicalHistory.Source.STAFF,
+    )
+    if not called.ok and _needs_new_answers(called.refusal):
+        return redirect("patients:history_new", pk=patient.pk)
     return redirect("patients:history", pk=patient.pk)
 
 
@@ -420,12 +420,11 @@ def audit_log(request):
 @permission_required("clinic.change_patient")
 def patient_invite(request, pk):
     patient = _patient_for(request, pk)
-    try:
-        services.patient_invite(patient=patient, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request, f"Invitation emailed to {patient.email}. The link works for a day."
-        )
+    call_service(
+        request,
+        services.patient_invite,
+        success=f"Invitation emailed to {patient.email}. The link works for a day.",
+        patient=patient,
+        by=request.user,
+    )
     return redirect(patient)

@@ -45,3 +45,24 @@ def test_a_refusal_lands_under_its_field():
     assert form.is_valid()
     form.apply_service_error(refusal.error(n=3))
     assert form.errors == {"amount": ["Too much: 3."]}
+
+
+def test_call_service_turns_a_refusal_into_a_message(rf):
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from clinic.flash import call_service
+
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    refusal = Refusal("test_only_flash", "Not today.")
+
+    def refuse():
+        raise refusal.error()
+
+    called = call_service(request, refuse, success="Done.")
+    assert (called.ok, called.refusal.code) == (False, "test_only_flash")
+    called = call_service(request, lambda: 42, success="Done.")
+    assert (called.ok, called.value) == (True, 42)
+    assert [str(m) for m in get_messages(request)] == ["Not today.", "Done."]

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +19,7 @@ from clinic.accounts.alerts import tell_managers
 from clinic.accounts.models import Attempt
 from clinic.accounts.services import attempt_record, attempts_clear
 from clinic.audit import log_view
+from clinic.flash import call_service
 from clinic.forms import ReasonForm, post_data
 from clinic.models import AuditEvent, Patient
 from clinic.params import SearchField, choice_param, read_query
@@ -124,11 +125,12 @@ def consent_send(request, appointment_pk):
         Appointment.objects.visible_to(request.user).select_related("patient", "procedure"),
         pk=appointment_pk,
     )
-    try:
-        _, url = services.consent_request_send(appointment=appointment, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    called = call_service(
+        request, services.consent_request_send, appointment=appointment, by=request.user
+    )
+    if not called.ok:
         return redirect(appointment)
+    _, url = called.value
     where = (
         f"emailed to {appointment.patient.email}"
         if appointment.patient.email
@@ -399,12 +401,10 @@ def _records(request):
 @permission_required("treatments.add_treatmentrecord")
 def record_start(request, appointment_pk):
     appointment = get_object_or_404(Appointment.objects.visible_to(request.user), pk=appointment_pk)
-    try:
-        record = services.treatment_start(appointment=appointment, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(appointment)
-    return redirect(record)
+    called = call_service(
+        request, services.treatment_start, appointment=appointment, by=request.user
+    )
+    return redirect(called.value if called.ok else appointment)
 
 
 @permission_required("treatments.add_samedaycheck")
@@ -528,10 +528,7 @@ def record_line_add(request, pk):
 def record_line_remove(request, pk, line_pk):
     record = get_object_or_404(_records(request), pk=pk)
     line = get_object_or_404(record.lines, pk=line_pk)
-    try:
-        services.injection_remove(line=line, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    call_service(request, services.injection_remove, line=line, by=request.user)
     return redirect(f"{record.get_absolute_url()}#lines")
 
 

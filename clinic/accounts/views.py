@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +42,7 @@ from clinic.accounts.services import (
     two_factor_remove,
 )
 from clinic.accounts.signals import remember_session
+from clinic.flash import call_service
 from clinic.forms import ServiceForm, post_data
 from clinic.roles import Role
 
@@ -185,13 +185,15 @@ def two_factor_new_codes(request):
 @require_POST
 @login_required
 def two_factor_off(request):
-    try:
-        two_factor_remove(user=request.user, required=is_required(request.user, admin=False))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    called = call_service(
+        request,
+        two_factor_remove,
+        success="Two-factor login is off for your account.",
+        user=request.user,
+        required=is_required(request.user, admin=False),
+    )
+    if called.ok:
         request.session.pop(SESSION_KEY, None)
-        messages.success(request, "Two-factor login is off for your account.")
     return redirect("accounts:security")
 
 
