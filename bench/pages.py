@@ -59,11 +59,13 @@ def clinic_day():
 
 def pages():
     """[(name, role email, method, url, data)] at this database's data."""
+    from django.contrib.auth.models import Group
     from django.db.models import Count, Q
     from django.urls import reverse
     from django.utils import timezone
 
-    from clinic.models import Patient
+    from clinic.models import Patient, User
+    from clinic.roles import Role
     from treatments.models import Lot, Procedure, TreatmentRecord
 
     day = clinic_day()
@@ -96,6 +98,13 @@ def pages():
         "practitioner0@scale.test",
         "manager@scale.test",
     )
+    # The same patient books online too: a portal login for them, in this
+    # run's copy of the database.
+    online = "patient@scale.test"
+    if not User.objects.filter(email=online).exists():
+        user = User.objects.create_user(online, full_name=patient.full_name)
+        user.groups.add(Group.objects.get(name=Role.PATIENT))
+        Patient.objects.filter(pk=patient.pk).update(user=user)
     patients = reverse("patients:list")
     book = reverse("bookings:book_patient", args=[patient.pk])
     recall = reverse("treatments:recall")
@@ -118,6 +127,13 @@ def pages():
         ("booking 1: free times", desk, "get", f"{book}?procedure={flip.pk}", None),
         ("booking 2: confirm page", desk, "get", "CONFIRM", None),
         ("booking 3: book (POST)", desk, "post", "CONFIRM", {"attestation": "", "notes": ""}),
+        (
+            "online booking: free times",
+            online,
+            "get",
+            f"{reverse('portal_book')}?procedure={flip.pk}",
+            None,
+        ),
         ("treatment chart", practitioner, "get", reverse("treatments:chart", args=[charted]), None),
         ("lot recall", manager, "get", f"{recall}?lot={lot.lot_number}", None),
     ]
