@@ -47,6 +47,7 @@ from treatments.models import (
     Product,
     TreatmentRecord,
 )
+from treatments.rules import dose_summary
 from treatments.screening import screen_patient
 from treatments.sites import sites_for
 
@@ -635,7 +636,7 @@ def patient_chart(request, patient_pk):
         .order_by("-started_at")
     )
     for record in records:
-        record.doses = services.dose_summary(
+        record.doses = dose_summary(
             [(line.product, line.site_info.lip, line.amount) for line in record.lines.all()], {}
         )
     log_view(request, what="patient chart", obj=patient, patient=patient)
