@@ -1,0 +1,27 @@
+"""The treatments app's models, by layer: the catalog, consent, clinical
+records. Django and callers import them from here (`treatments.models`)."""
+
+from treatments.models.catalog import (  # noqa: F401
+    Lot,
+    LotQuerySet,
+    Procedure,
+    ProcedureQuerySet,
+    Product,
+    ProductDose,
+    ProductQuerySet,
+    SubstanceWindow,
+    Timing,
+)
+from treatments.models.consent import (  # noqa: F401
+    ConsentForm,
+    ConsentFormQuerySet,
+    ConsentRequest,
+    ConsentSignature,
+)
+from treatments.models.records import (  # noqa: F401
+    Addendum,
+    InjectionLine,
+    SameDayCheck,
+    TreatmentRecord,
+    TreatmentRecordQuerySet,
+)
