@@ -223,10 +223,12 @@ def _cancel_pending(appointment, kinds, *, now):
     ).update(status=Notification.Status.CANCELLED, last_error=f"Not needed after {now:%d %b %H:%M}")
 
 
-def _reminders(appointment, *, now, instructions):
+def _reminders(appointment, *, now, instructions, moves=0):
     """Rows for pre-care on the morning of the stop date (at once if that has
-    passed) and a reminder the day before (none when booked later than that)."""
-    start = _stamp(appointment.starts_at)
+    passed) and a reminder the day before (none when booked later than that).
+    The keys name the move too: moved away and back to the same time, the
+    appointment gets new reminders, not the keys of the cancelled ones."""
+    start = f"{_stamp(appointment.starts_at)}:{moves}" if moves else _stamp(appointment.starts_at)
     rows = [
         *_rows(
             Kind.PRECARE,
@@ -311,7 +313,9 @@ def appointment_moved(appointment, *, now, previous_start, moves):
         context={"previous_start": previous_start, "instructions": instructions},
         attachment=("appointment.ics", appointment_ics(appointment, sequence=moves)),
     )
-    _enqueue_all([*moved, *_reminders(appointment, now=now, instructions=instructions)])
+    _enqueue_all(
+        [*moved, *_reminders(appointment, now=now, instructions=instructions, moves=moves)]
+    )
 
 
 def appointment_cancelled(appointment, *, now, moves):

@@ -271,3 +271,17 @@ def test_emails_that_became_pointless_are_not_sent(healthy, injector, flip):
     day_before = rows(appointment)["day_before"]
     assert day_before.status == "cancelled" and "already started" in day_before.last_error
     assert len(mail.outbox) == 1
+
+
+def test_moved_away_and_back_the_appointment_gets_new_reminders(healthy, injector, flip):
+    # Found by issue 20's work: the reminders' keys named only the start, so
+    # a move back to the first time matched the cancelled rows and wrote none.
+    appointment = book(healthy, injector, flip, at(D5, "10:00"))
+    for start in (at(D5, "11:00"), at(D5, "10:00")):
+        services.appointment_reschedule(
+            appointment=appointment, starts_at=start, by=injector.user, now=NOW
+        )
+    pending = Notification.objects.filter(
+        appointment=appointment, status="pending", kind__in=["precare", "day_before"]
+    )
+    assert sorted(pending.values_list("kind", flat=True)) == ["day_before", "precare"]
