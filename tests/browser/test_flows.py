@@ -61,7 +61,7 @@ def test_front_desk_is_refused_two_days_out_then_books_five_days_out(
         try_day(5)
         before = page.locator(".precare-box").inner_text()
         page.get_by_role("button", name="Confirm the booking").click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/appointments/*/")  # a click does not wait for the navigation
         shot(page, "2-booked-five-days-out")
         return refusal, before, page.content(), page.csp_violations
 
@@ -105,7 +105,7 @@ def test_a_patient_signs_the_consent_by_drawing_with_the_mouse(
         page.mouse.up()
         shot(page, "3-consent-drawn")
         page.get_by_role("button", name="Sign", exact=True).click()
-        page.wait_for_load_state()
+        page.get_by_text("everything is signed").wait_for()
         shot(page, "4-consent-signed")
         return text, page.content(), page.csp_violations
 
@@ -163,7 +163,7 @@ def test_a_practitioner_logs_injections_on_the_lip_chart_and_signs(
         shot(page, "5-record-draft")
         page.fill("#id_password", PASSWORD)
         page.get_by_role("button", name="Save and sign", exact=True).click()
-        page.wait_for_load_state()
+        page.locator("#addenda").wait_for()  # only a signed record has addenda
         shot(page, "6-record-signed")
         # On paper: the header with the integrity check, no forms or buttons.
         page.emulate_media(media="print")
@@ -304,7 +304,7 @@ def test_click_an_empty_calendar_cell_to_book_there(
         page.wait_for_load_state()
         shot(page, "9-booked-from-a-cell")
         page.get_by_role("button", name="Confirm the booking").click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/appointments/*/")
         return notice, page.csp_violations
 
     notice, violations = browser.run(steps)
@@ -345,7 +345,7 @@ def test_drag_an_appointment_refused_inside_the_window_accepted_outside(
         page.wait_for_load_state()
         shot(page, "11-drag-accepted")
         page.get_by_role("button", name="Move to this time").click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/appointments/*/")
         return refused, page.csp_violations
 
     refused, violations = browser.run(steps)
@@ -416,7 +416,7 @@ def test_tablet_mode_shows_only_the_consent_and_then_locks(
         log_in(page, live_server.url, front_desk.email, PASSWORD)
         page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
         page.get_by_role("button", name="Sign on the clinic's tablet").click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/tablet/")
         page.set_viewport_size({"width": 820, "height": 1180})  # a tablet
         shot(page, "12-tablet-consent")
         signing = page.url
