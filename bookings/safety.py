@@ -145,7 +145,7 @@ def safety_case(
 
 
 def next_toxin_dates(patient, *, today: date, history=_UNLOADED, procedures=None):
-    """[(procedure, first possible day)] for each offered procedure with a
+    """[(procedure, first possible day, gap in days)] for each offered procedure with a
     toxin part that the patient cannot have yet: "next lip flip possible from
     ..." on their pages. Pass `procedures` (the offered ones, with their parts)
     when the page has them already."""
@@ -154,10 +154,12 @@ def next_toxin_dates(patient, *, today: date, history=_UNLOADED, procedures=None
         procedures = Procedure.objects.active().with_parts()
     found = []
     for procedure in procedures:
-        days = [toxin_possible_from(facts, part) for part in procedure_facts(procedure).parts]
+        parts = procedure_facts(procedure).parts
+        days = [toxin_possible_from(facts, part) for part in parts]
         day = max((d for d in days if d), default=None)
         if day and day > today:
-            found.append((procedure, day))
+            gap = max(part.min_days_between or 0 for part in parts)
+            found.append((procedure, day, gap))
     return found
 
 

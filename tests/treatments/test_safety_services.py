@@ -353,3 +353,11 @@ def test_the_statement_is_offered_only_when_the_window_is_the_only_refusal(
     body = page.content.decode()
     assert "Too soon for Lip flip: toxin" in body and "Too soon for Lip flip: the patient" in body
     assert "on the patient's statement" not in body
+
+
+def test_the_gap_is_named_for_a_combined_procedure_too(client, healthy, injector, flip):
+    signed_flip(healthy, injector, flip)
+    client.force_login(injector.user)
+    page = client.get(healthy.get_absolute_url()).content.decode()
+    assert "Next lip flip and filler possible from" in page
+    assert "None days" not in page and "at least 90 days apart" in page
