@@ -327,6 +327,7 @@ def appointment_book(
     attestation="",
     notes="",
     now=None,
+    step=Step.BOOK,
 ) -> Appointment:
     now = now or timezone.now()
     _lock(practitioners=[practitioner], patient=patient)
@@ -337,6 +338,7 @@ def appointment_book(
         starts_at=starts_at,
         attestation=attestation,
         now=now,
+        step=step,
     )
     _check_patient_free(patient=patient, assessment=assessment)
     appointment = Appointment(
@@ -600,21 +602,11 @@ def patient_move(*, appointment, by, starts_at, practitioner=None, now=None):
     )
 
 
-@transaction.atomic
 def patient_book(*, patient, practitioner, procedure, starts_at, by, now=None) -> Appointment:
     """A patient books for themselves on the portal, under every booking rule
     plus the online policy (the safety engine's PATIENT_BOOK step): only a
     time that gives the full recommended pre-care window, and no statement
     to book inside it (that needs a conversation with the front desk)."""
-    now = now or timezone.now()
-    assess(
-        patient=patient,
-        practitioner=practitioner,
-        procedure=procedure,
-        starts_at=starts_at,
-        now=now,
-        step=Step.PATIENT_BOOK,
-    )
     return appointment_book(
         patient=patient,
         practitioner=practitioner,
@@ -622,6 +614,7 @@ def patient_book(*, patient, practitioner, procedure, starts_at, by, now=None) -
         starts_at=starts_at,
         booked_by=by,
         now=now,
+        step=Step.PATIENT_BOOK,
     )
 
 
