@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.forms import DateInput, ServiceForm
 from clinic.models import Practitioner
 from clinic.params import DayField, MomentField
-from treatments.models import Procedure
+from treatments.models.catalog import Procedure
 
 
 class SlotSearchForm(forms.Form):
@@ -79,13 +79,3 @@ class ConfirmForm(ServiceForm):
 class CheckInForm(ServiceForm):
     """Check-in is the front desk's arrival marker: nothing to ask. The
     pre-care window is confirmed by the practitioner (same-day check)."""
-
-
-class TextsForm(ServiceForm):
-    """A patient's agreement to texts: the number to text."""
-
-    number = forms.CharField(
-        label=_("Mobile number for texts"),
-        max_length=30,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-    )

@@ -21,11 +21,10 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from bookings import notifications
+from bookings import messages
 from bookings.availability import APPOINTMENT, TIME_OFF, Schedule
 from bookings.models import Appointment, AppointmentEvent
 from bookings.safety import procedure_facts, safety_case
-from clinic import sms
 from clinic.models import MedicalHistory, Patient, Practitioner
 from clinic.refusals import Refusal, Refused
 from treatments.rules import Screening, screen
@@ -360,7 +359,7 @@ def appointment_book(
         starts_at=assessment.starts_at.isoformat(),
         precare_flag=appointment.precare_flag,
     )
-    notifications.appointment_booked(appointment, now=now, anticoagulants=assessment.anticoagulants)
+    messages.appointment_booked(appointment, now=now, anticoagulants=assessment.anticoagulants)
     return appointment
 
 
@@ -430,7 +429,7 @@ def _reschedule(
         precare_flag=appointment.precare_flag,
         **before,
     )
-    notifications.appointment_moved(
+    messages.appointment_moved(
         appointment,
         now=now,
         previous_start=current.starts_at,
@@ -462,7 +461,7 @@ def appointment_cancel(*, appointment, by, reason, now=None) -> Appointment:
         reason=appointment.cancel_reason,
         previous=previous,
     )
-    notifications.appointment_cancelled(
+    messages.appointment_cancelled(
         appointment,
         now=now,
         moves=appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count(),
@@ -616,41 +615,3 @@ def patient_book(*, patient, practitioner, procedure, starts_at, by, now=None) -
         now=now,
         step=Step.PATIENT_BOOK,
     )
-
-
-# Texts (SMS): the patient's say-so, recorded with when and how
-
-SMS_NUMBER_INVALID = Refusal(
-    "sms_number_invalid",
-    "That is not a number a text can reach. Give a mobile number, e.g. 07700 900123 or "
-    "+44 7700 900123.",
-    field="number",
-)
-
-
-@transaction.atomic
-def patient_texts_start(*, patient, number, via, now=None) -> Patient:
-    """The patient agrees to texts (reminders, consent links) at `number`,
-    told to the clinic `via` ("at the front desk", "on the portal")."""
-    e164 = sms.to_e164(number)
-    if e164 is None:
-        raise SMS_NUMBER_INVALID.error()
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    patient.sms_number = e164
-    patient.sms_opt_in_at = now or timezone.now()
-    patient.sms_opt_in_via = via[:40]
-    patient.sms_opt_out_at = None
-    patient.save(update_fields=["sms_number", "sms_opt_in_at", "sms_opt_in_via", "sms_opt_out_at"])
-    return patient
-
-
-@transaction.atomic
-def patient_texts_stop(*, patient, now=None) -> Patient:
-    """No more texts (a STOP reply, the portal, or told to the clinic):
-    pending ones are withdrawn."""
-    now = now or timezone.now()
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    patient.sms_opt_out_at = now
-    patient.save(update_fields=["sms_opt_out_at"])
-    notifications.withdraw_texts(patient, now=now)
-    return patient

@@ -24,5 +24,4 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="cancel"),
     path("appointments/<int:pk>/check-in/", views.appointment_check_in, name="check_in"),
     path("appointments/<int:pk>/no-show/", views.appointment_no_show, name="no_show"),
-    path("emails/", views.outbox, name="outbox"),
 ]

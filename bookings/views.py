@@ -5,13 +5,11 @@ from urllib.parse import quote_plus, urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bookings import ics, services
@@ -23,18 +21,21 @@ from bookings.forms import (
     ConfirmForm,
     ProposalForm,
     SlotSearchForm,
-    TextsForm,
 )
-from bookings.models import Appointment, Notification
+from bookings.models import Appointment
 from bookings.safety import patient_window
-from clinic import sms
 from clinic.access import permission_required, role_required
 from clinic.audit import log_view
 from clinic.flash import call_service
 from clinic.forms import ReasonForm, post_data
-from clinic.models import AuditEvent, MedicalHistory, Patient, Practitioner, new_feed_token
-from clinic.paging import Window
-from clinic.params import SearchField, choice_param, day_param, read_query
+from clinic.models import (
+    AuditEvent,
+    MedicalHistory,
+    Patient,
+    Practitioner,
+    new_feed_token,
+)
+from clinic.params import SearchField, day_param, read_query
 from clinic.roles import Role
 from treatments.consent import attach_consent, consent_for
 from treatments.models import Procedure, TreatmentRecord
@@ -590,67 +591,3 @@ def practitioner_feed_reset(request):
     practitioner.save(update_fields=["feed_token"])
     messages.success(request, "Your calendar has a new address: the old one no longer works.")
     return redirect("practitioner_home")
-
-
-# The outbox, for staff
-
-OUTBOX_FILTERS = {
-    "problems": Q(status=Notification.Status.FAILED)
-    | Q(status=Notification.Status.PENDING, attempts__gt=0),
-    "failed": Q(status=Notification.Status.FAILED),
-    "waiting": Q(status=Notification.Status.PENDING),
-    "sent": Q(status=Notification.Status.SENT),
-}
-
-
-@permission_required("bookings.view_notification")
-def outbox(request):
-    show = choice_param(request, "show", OUTBOX_FILTERS, "problems")
-    emails = Notification.objects.select_related("patient", "appointment").filter(
-        OUTBOX_FILTERS[show]
-    )
-    emails = emails.order_by("-due_at") if show == "sent" else emails.order_by("due_at")
-    page = Window(emails, request, per_page=50)
-    return render(request, "bookings/outbox.html", {"page": page, "show": show})
-
-
-# Texts (SMS)
-
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
-
-
-@csrf_exempt
-@require_POST
-def sms_inbound(request):
-    """The SMS provider's webhook for replies: STOP (and its usual synonyms)
-    stops texts to every patient at that number. Only genuine calls count
-    (the provider's signature); the reply is empty TwiML."""
-    if not sms.inbound_is_genuine(request):
-        return HttpResponse(status=403)
-    number = sms.to_e164(request.POST.get("From", ""))
-    if number and request.POST.get("Body", "").strip().upper() in STOP_WORDS:
-        for patient in Patient.objects.filter(sms_number=number, sms_opt_out_at__isnull=True):
-            services.patient_texts_stop(patient=patient)
-    return HttpResponse("<Response/>", content_type="text/xml")
-
-
-@require_POST
-@permission_required("clinic.change_patient")
-def patient_texts(request, patient_pk):
-    """Staff record the patient's agreement to texts, or that they stopped."""
-    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=patient_pk)
-    if request.POST.get("stop"):
-        services.patient_texts_stop(patient=patient)
-        messages.success(request, "No more texts to this patient.")
-        return redirect(patient)
-    form = TextsForm(request.POST)
-    if form.is_valid() and form.call_service(
-        services.patient_texts_start,
-        patient=patient,
-        number=form.cleaned_data["number"],
-        via=f"told {request.user.get_full_name()} at the clinic",
-    ):
-        messages.success(request, "Texts on: reminders and consent links go by text too.")
-    else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-    return redirect(patient)

@@ -11,6 +11,8 @@ class ClinicConfig(AppConfig):
 
     def ready(self):
         refuse_null_characters()
+        # The kinds of message this layer writes, registered with the outbox.
+        import clinic.messages  # noqa: F401
 
 
 def refuse_null_characters():

@@ -24,9 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.availability import TIME_OFF, Schedule
-from bookings.models import Appointment, Notification
-from bookings.views import OUTBOX_FILTERS
-from clinic.models import Practitioner
+from bookings.models import Appointment
+from clinic.models import Notification, Practitioner
+from clinic.outbox_views import OUTBOX_FILTERS
 from clinic.params import RANGE_BACKWARDS, DayRangeQuery, read_query
 from treatments.consent import attach_consent
 from treatments.models import Lot, Product, SameDayCheck
@@ -339,7 +339,7 @@ def dashboard(*, now) -> dict:
                 "emails_failed",
                 "Failed emails",
                 Notification.objects.filter(OUTBOX_FILTERS["failed"]).count(),
-                reverse("bookings:outbox") + "?show=failed",
+                reverse("outbox") + "?show=failed",
             )
         ],
     }

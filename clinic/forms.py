@@ -232,3 +232,13 @@ class ReasonForm(ServiceForm):
         super().__init__(*args, **kwargs)
         if label:
             self.fields["reason"].label = label
+
+
+class TextsForm(ServiceForm):
+    """A patient's agreement to texts: the number to text."""
+
+    number = forms.CharField(
+        label=_("Mobile number for texts"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )

@@ -44,7 +44,7 @@ GROUPS = [
         "Records",
         "bi-folder2-open",
         [
-            ("bookings:outbox", "Emails", "bi-envelope", "bookings.view_notification"),
+            ("outbox", "Emails", "bi-envelope", "clinic.view_notification"),
             ("audit_log", "Audit", "bi-eye", "clinic.view_auditevent"),
         ],
     ),

@@ -15,13 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings import notifications, services
+from bookings import messages as appointment_messages
+from bookings import services
 from bookings.availability import first_compliant_slots
 from bookings.forms import (
     ConfirmForm,
     ProposalForm,
     SlotSearchForm,
-    TextsForm,
 )
 from bookings.models import Appointment
 from bookings.safety import next_toxin_dates, patient_window
@@ -30,7 +30,7 @@ from clinic import services as clinic_services
 from clinic.access import role_required
 from clinic.audit import log_view
 from clinic.flash import call_service
-from clinic.forms import MedicalHistoryForm, ReasonForm, post_data
+from clinic.forms import MedicalHistoryForm, ReasonForm, TextsForm, post_data
 from clinic.models import MedicalHistory, Patient, Practitioner
 from clinic.params import DayField, read_query
 from clinic.roles import Role
@@ -79,7 +79,7 @@ def portal_home(request):
         if a.is_active and a.blocked_until >= now and a.status != "completed"
     ]
     for appointment in upcoming:
-        appointment.instructions = notifications.precare_instructions(
+        appointment.instructions = appointment_messages.precare_instructions(
             appointment, anticoagulants=anticoagulants, today=today
         )
         appointment.changeable = _changeable(appointment, now)
@@ -205,8 +205,8 @@ def portal_move_confirm(request, pk):
         preview = Appointment(
             precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
         )
-        instructions = notifications.precare_instructions(
-            preview, anticoagulants=notifications.anticoagulants_of(appointment.patient)
+        instructions = appointment_messages.precare_instructions(
+            preview, anticoagulants=appointment_messages.anticoagulants_of(appointment.patient)
         )
     return render(
         request,
@@ -304,7 +304,7 @@ def portal_book_confirm(request):
         preview = Appointment(
             precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
         )
-        instructions = notifications.precare_instructions(
+        instructions = appointment_messages.precare_instructions(
             preview, anticoagulants=assessment.anticoagulants
         )
     return render(
@@ -327,12 +327,12 @@ def portal_texts(request):
     if patient is None:
         return redirect("portal_home")
     if request.POST.get("stop"):
-        services.patient_texts_stop(patient=patient)
+        clinic_services.patient_texts_stop(patient=patient)
         messages.success(request, "Texts are off. We will still email you.")
         return redirect("portal_home")
     form = TextsForm(request.POST)
     if form.is_valid() and form.call_service(
-        services.patient_texts_start,
+        clinic_services.patient_texts_start,
         patient=patient,
         number=form.cleaned_data["number"],
         via="on the portal",

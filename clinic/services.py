@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from bookings import notifications
+from clinic import messages, outbox, sms
 from clinic.medical import TOXIN_ELSEWHERE_MONTHS, YES_NO_FIELDS
 from clinic.models import MedicalHistory, Patient, User
 from clinic.refusals import Refusal
@@ -262,5 +262,43 @@ def patient_invite(*, patient, by, now=None):
         user.groups.add(Group.objects.get(name=str(Role.PATIENT)))
         patient.user = user
         patient.save()
-    notifications.portal_invitation(patient, url=_invitation_url(user), now=now)
+    messages.portal_invitation(patient, url=_invitation_url(user), now=now)
     return user
+
+
+# Texts (SMS): the patient's say-so, recorded with when and how
+
+SMS_NUMBER_INVALID = Refusal(
+    "sms_number_invalid",
+    "That is not a number a text can reach. Give a mobile number, e.g. 07700 900123 or "
+    "+44 7700 900123.",
+    field="number",
+)
+
+
+@transaction.atomic
+def patient_texts_start(*, patient, number, via, now=None) -> Patient:
+    """The patient agrees to texts (reminders, consent links) at `number`,
+    told to the clinic `via` ("at the front desk", "on the portal")."""
+    e164 = sms.to_e164(number)
+    if e164 is None:
+        raise SMS_NUMBER_INVALID.error()
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient.sms_number = e164
+    patient.sms_opt_in_at = now or timezone.now()
+    patient.sms_opt_in_via = via[:40]
+    patient.sms_opt_out_at = None
+    patient.save(update_fields=["sms_number", "sms_opt_in_at", "sms_opt_in_via", "sms_opt_out_at"])
+    return patient
+
+
+@transaction.atomic
+def patient_texts_stop(*, patient, now=None) -> Patient:
+    """No more texts (a STOP reply, the portal, or told to the clinic):
+    pending ones are withdrawn."""
+    now = now or timezone.now()
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient.sms_opt_out_at = now
+    patient.save(update_fields=["sms_opt_out_at"])
+    outbox.withdraw_texts(patient, now=now)
+    return patient

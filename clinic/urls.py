@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from bookings import views as booking_views
-from clinic import views
+from clinic import outbox_views, views
 from clinic.accounts import views as account_views
 from clinic.forms import LoginForm
 
@@ -38,8 +38,9 @@ urlpatterns = [
     path("practice/", views.practitioner_home, name="practitioner_home"),
     path("manage/", views.manager_home, name="manager_home"),
     path("manage/appointments/", views.manager_appointments, name="manager_appointments"),
-    path("patients/<int:patient_pk>/texts/", booking_views.patient_texts, name="patient_texts"),
-    path("sms/inbound/", booking_views.sms_inbound, name="sms_inbound"),
+    path("patients/<int:patient_pk>/texts/", outbox_views.patient_texts, name="patient_texts"),
+    path("sms/inbound/", outbox_views.sms_inbound, name="sms_inbound"),
+    path("emails/", outbox_views.outbox, name="outbox"),
     path("portal/", include("clinic.portal_urls")),
     path(
         "portal/welcome/<uidb64>/<token>/",

@@ -12,14 +12,14 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from bookings.models import Appointment, Notification
+from bookings.models import Appointment
 from bookings.safety import next_toxin_dates
 from clinic import changes, dashboard, services
 from clinic.access import permission_required, role_required, safe_next
 from clinic.audit import log_view
 from clinic.flash import call_service
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
-from clinic.models import AuditEvent, MedicalHistory, Patient, User
+from clinic.models import AuditEvent, MedicalHistory, Notification, Patient, User
 from clinic.paging import Window
 from clinic.params import BadParameter, DayRangeQuery, SearchField, read_query
 from clinic.roles import Role

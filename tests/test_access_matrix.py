@@ -193,7 +193,7 @@ MATRIX = {
     "bookings:day": ("get", lambda w: {}, rule(STAFF)),
     "bookings:week": ("get", lambda w: {}, rule(STAFF)),
     "bookings:book": ("get", lambda w: {}, rule(STAFF)),
-    "bookings:outbox": ("get", lambda w: {}, rule({"front_desk", "manager"})),
+    "outbox": ("get", lambda w: {}, rule({"front_desk", "manager"})),
     "bookings:book_patient": ("get", lambda w: {"patient_pk": w["a"].pk}, rule(STAFF)),
     "bookings:book_chosen_time": ("get", lambda w: {"patient_pk": w["a"].pk}, rule(STAFF)),
     "bookings:book_confirm": ("get", lambda w: {"patient_pk": w["a"].pk}, rule(STAFF)),

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookings import services as bookings
-from bookings.models import Appointment, AppointmentEvent, Notification
+from bookings.models import Appointment, AppointmentEvent
 from clinic import services as people
 from clinic.medical import ALL_NO, Anticoagulant
-from clinic.models import MedicalHistory, Patient
+from clinic.models import MedicalHistory, Notification, Patient
 from tests.factories import LotFactory
 from tests.helpers import NOW, at, book, history
 from treatments import services

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from bookings.models import Notification
+from clinic.models import Notification
 from tests.factories import PASSWORD, LotFactory
 from tests.helpers import at, book
 from tests.treatments.test_records import D5, DAY, add, complete, ready
@@ -170,7 +170,7 @@ def test_the_record_and_the_chart_print_with_their_header(client, healthy, injec
 
 
 @pytest.mark.parametrize(
-    ("name", "persona"), [("treatments:stock", "manager"), ("bookings:outbox", "manager")]
+    ("name", "persona"), [("treatments:stock", "manager"), ("outbox", "manager")]
 )
 def test_an_unknown_list_filter_is_a_clear_400(client, manager, name, persona):
     client.force_login(manager)

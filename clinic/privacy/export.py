@@ -16,8 +16,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from bookings.models import Appointment, AppointmentEvent, Notification
-from clinic.models import AuditEvent, MedicalHistory, Patient
+from bookings.models import Appointment, AppointmentEvent
+from clinic.models import AuditEvent, MedicalHistory, Notification, Patient
 from treatments.models import (
     Addendum,
     ConsentRequest,

@@ -20,8 +20,8 @@ from django.db import connection, models, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.db.models.functions import Coalesce, Greatest
 
-from bookings.models import Appointment, AppointmentEvent, Notification
-from clinic.models import AuditEvent, MedicalHistory, Patient
+from bookings.models import Appointment, AppointmentEvent
+from clinic.models import AuditEvent, MedicalHistory, Notification, Patient
 from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
 from treatments.models import (

@@ -5,8 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Notification
-from clinic.models import Patient
+from clinic.models import Notification, Patient
 from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
 from treatments.models import TreatmentRecord

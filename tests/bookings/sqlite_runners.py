@@ -21,23 +21,23 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from bookings import notifications  # noqa: E402
-from bookings.models import Notification  # noqa: E402
+from clinic import outbox  # noqa: E402
+from clinic.models import Notification  # noqa: E402
 from tests.factories import PatientFactory  # noqa: E402
 from tests.helpers import NOW  # noqa: E402
 
 setup_test_environment()  # the locmem email backend: mail.outbox
 call_command("migrate", verbosity=0)
 for n in range(12):
-    notifications.enqueue(
-        Notification.Kind.INVITATION,
+    outbox.enqueue(
+        "invitation",
         patient=PatientFactory(),
         key=f"k{n}",
         due_at=NOW,
         context={"url": "https://example.test"},
     )
 connection.close()
-original = notifications._send
+original = outbox._send
 
 
 def slow(notification):
@@ -45,14 +45,14 @@ def slow(notification):
     original(notification)
 
 
-notifications._send = slow
+outbox._send = slow
 errors = []
 
 
 def runner():
     try:
         for _ in range(4):
-            notifications.send_due(now=NOW, batch=5)
+            outbox.send_due(now=NOW, batch=5)
     except Exception as exc:  # reported in the summary
         errors.append(repr(exc))
     finally:

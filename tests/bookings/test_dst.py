@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 from django.urls import reverse
 
-from bookings.models import Notification
+from clinic.models import Notification
 from tests.factories import MedicalHistoryFactory
 from tests.helpers import LONDON, at, book
 

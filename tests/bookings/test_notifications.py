@@ -12,9 +12,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.urls import reverse
 
-from bookings import notifications, services
-from bookings.models import Notification
-from bookings.notifications import send_due
+from bookings import messages as appointment_messages
+from bookings import services
+from clinic import outbox
+from clinic.models import Notification
+from clinic.outbox import send_due
 from tests.factories import PatientFactory
 from tests.helpers import LONDON, NOW, at, book, history
 
@@ -116,7 +118,7 @@ def test_no_email_address_no_emails(injector, flip):
 
 def test_the_same_event_twice_writes_one_email(healthy, injector, flip):
     appointment = book(healthy, injector, flip, at(D5, "10:00"))
-    notifications.appointment_booked(appointment, now=NOW)
+    appointment_messages.appointment_booked(appointment, now=NOW)
     assert Notification.objects.filter(kind="confirmation").count() == 1
 
 
@@ -191,20 +193,20 @@ def test_aftercare_and_recall_are_written_at_signing(healthy, injector, flip):
 def test_two_runners_at_once_send_each_email_once(monkeypatch):
     patients = [PatientFactory() for _ in range(12)]
     for patient in patients:
-        notifications.enqueue(
-            Notification.Kind.INVITATION,
+        outbox.enqueue(
+            "invitation",
             patient=patient,
             key=f"k{patient.pk}",
             due_at=NOW,
             context={"url": "https://example.test"},
         )
-    original = notifications._send
+    original = outbox._send
 
     def slow(notification):
         clock.sleep(0.05)
         original(notification)
 
-    monkeypatch.setattr(notifications, "_send", slow)
+    monkeypatch.setattr(outbox, "_send", slow)
     results = []
 
     def runner():
@@ -251,12 +253,12 @@ def test_staff_see_the_outbox_and_patients_do_not(
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.BrokenBackend"}}
     send_due(now=NOW)
     client.force_login(front_desk)
-    page = client.get(reverse("bookings:outbox")).content.decode()
+    page = client.get(reverse("outbox")).content.decode()
     assert "SMTP server unreachable" in page and healthy.email in page
-    waiting = client.get(reverse("bookings:outbox"), {"show": "waiting"}).content.decode()
+    waiting = client.get(reverse("outbox"), {"show": "waiting"}).content.decode()
     assert "Pre-care starts" in waiting
     client.force_login(patient_a.user)
-    assert client.get(reverse("bookings:outbox")).status_code == 403
+    assert client.get(reverse("outbox")).status_code == 403
 
 
 def test_emails_that_became_pointless_are_not_sent(healthy, injector, flip):

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from bookings import notifications
-from bookings.models import Notification
-from bookings.notifications import send_due
+from clinic import outbox
+from clinic.models import Notification
+from clinic.outbox import send_due
 from tests.factories import PatientFactory
 from tests.helpers import NOW
 
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 def test_a_batch_that_outlives_the_claim_sends_each_email_once(monkeypatch):
     patients = [PatientFactory() for _ in range(19)]
     for patient in patients:
-        notifications.enqueue(
-            Notification.Kind.INVITATION,
+        outbox.enqueue(
+            "invitation",
             patient=patient,
             key=f"k{patient.pk}",
             due_at=NOW,
@@ -26,7 +26,7 @@ def test_a_batch_that_outlives_the_claim_sends_each_email_once(monkeypatch):
         )
     clock = {"now": NOW}
     monkeypatch.setattr("django.utils.timezone.now", lambda: clock["now"])
-    original = notifications._send
+    original = outbox._send
     calls = {"n": 0}
 
     def slow(notification):
@@ -37,7 +37,7 @@ def test_a_batch_that_outlives_the_claim_sends_each_email_once(monkeypatch):
             send_due()
         original(notification)
 
-    monkeypatch.setattr(notifications, "_send", slow)
+    monkeypatch.setattr(outbox, "_send", slow)
     send_due()
     recipients = [message.to[0] for message in mail.outbox]
     assert sorted(recipients) == sorted(p.email for p in patients)  # 19, none twice
@@ -46,8 +46,8 @@ def test_a_batch_that_outlives_the_claim_sends_each_email_once(monkeypatch):
 
 def test_plain_text_emails_are_not_html_escaped():
     patient = PatientFactory(first_name="D'Arcy", last_name="Ní Bhriain")
-    email = notifications.enqueue(
-        Notification.Kind.INVITATION,
+    email = outbox.enqueue(
+        "invitation",
         patient=patient,
         key="invite",
         due_at=NOW,

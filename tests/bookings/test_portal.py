@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from bookings import services
-from bookings.models import Appointment, Notification
+from bookings.models import Appointment
 from clinic import services as clinic_services
-from clinic.models import User
+from clinic.models import Notification, User
 from tests.factories import PatientFactory, UserFactory
 from tests.helpers import NOW, at, book, history
 

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from bookings.models import Appointment, Notification
+from bookings.models import Appointment
+from clinic.models import Notification
 from tests.factories import PASSWORD, LotFactory
 from tests.helpers import NOW, at
 from tests.treatments.test_records import DAY, add, complete, ready

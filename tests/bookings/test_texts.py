@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from bookings import notifications, services
-from bookings.models import Notification
-from bookings.notifications import send_due
+from clinic import services as clinic_services
+from clinic.models import Notification
+from clinic.outbox import send_due
 from tests.factories import PatientFactory
 from tests.helpers import LONDON, NOW, at, book, history
+from treatments import messages as treatment_messages
 
 pytestmark = pytest.mark.django_db
 D5 = date(2026, 12, 1)
@@ -35,7 +36,9 @@ def capture(settings):
 def texter(db):
     patient = PatientFactory(email="", phone="07911 123456")
     history(patient)
-    return services.patient_texts_start(patient=patient, number="07911 123456", via="test", now=NOW)
+    return clinic_services.patient_texts_start(
+        patient=patient, number="07911 123456", via="test", now=NOW
+    )
 
 
 def rows(patient):
@@ -58,7 +61,7 @@ def test_each_event_is_written_once_per_channel(texter, injector, flip):
     texter.save()
     appointment = book(texter, injector, flip, at(D5, "10:00"))
     for _ in range(2):
-        notifications.consent_requested(appointment, url="https://x/c", request_pk=7, now=NOW)
+        treatment_messages.consent_requested(appointment, url="https://x/c", request_pk=7, now=NOW)
     keys = sorted(Notification.objects.filter(kind="consent").values_list("channel", "dedupe_key"))
     assert keys == [("email", "email:consent:7"), ("sms", "sms:consent:7")]
 
@@ -66,7 +69,7 @@ def test_each_event_is_written_once_per_channel(texter, injector, flip):
 def test_no_text_at_night(texter, injector, flip):
     appointment = book(texter, injector, flip, at(D5, "10:00"))
     late = datetime(2026, 11, 26, 22, 30, tzinfo=LONDON)
-    notifications.consent_requested(appointment, url="https://x/c", request_pk=8, now=late)
+    treatment_messages.consent_requested(appointment, url="https://x/c", request_pk=8, now=late)
     text = Notification.objects.get(kind="consent", channel="sms")
     assert text.due_at == datetime(2026, 11, 27, 8, 0, tzinfo=LONDON)
     # Claimed at night anyway (the sender was late): it waits for the morning.
@@ -100,7 +103,7 @@ def test_a_webhook_call_without_the_provider_signature_is_refused(client, settin
 def test_a_number_no_text_can_reach_is_refused(db):
     patient = PatientFactory()
     with pytest.raises(ValidationError) as exc:
-        services.patient_texts_start(patient=patient, number="12345", via="test")
+        clinic_services.patient_texts_start(patient=patient, number="12345", via="test")
     assert exc.value.code == "sms_number_invalid"
 
 
@@ -118,8 +121,11 @@ def test_staff_and_the_patient_turn_texts_on_and_off(client, front_desk, patient
 def test_the_migration_names_the_channel_in_old_keys(texter):
     from importlib import import_module
 
-    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
 
+    # The models as that migration saw them (the outbox was bookings' then).
+    state = MigrationLoader(connection).project_state(("bookings", "0007_notification_channels"))
     old = Notification.objects.create(
         kind="recall",
         patient=texter,
@@ -130,6 +136,6 @@ def test_the_migration_names_the_channel_in_old_keys(texter):
         due_at=NOW,
         next_attempt_at=NOW,
     )
-    import_module("bookings.migrations.0007_notification_channels").key_by_channel(apps, None)
+    import_module("bookings.migrations.0007_notification_channels").key_by_channel(state.apps, None)
     old.refresh_from_db()
     assert old.dedupe_key == "email:recall:99"

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from bookings import services
-from bookings.models import Appointment, Notification
+from bookings.models import Appointment
+from clinic.models import Notification
 from tests.factories import PatientFactory
 from tests.helpers import NOW, at, book, history, sign_consents
 

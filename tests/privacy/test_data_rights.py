@@ -12,8 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from bookings.models import Appointment, Notification
-from clinic.models import AuditEvent, MedicalHistory, Patient
+from bookings.models import Appointment
+from clinic.models import AuditEvent, MedicalHistory, Notification, Patient
 from clinic.privacy.models import ErasureRequest
 from clinic.privacy.retention import patient_purge
 from clinic.privacy.services import erasure_request
@@ -108,7 +108,9 @@ def test_an_erasure_request_restricts_at_once_and_keeps_the_clinical_record(
 
 def test_the_retention_job_deletes_only_what_is_past_its_time(world, capsys):  # noqa: F811
     a, b = world["a"], Patient.objects.get(user=world["users"]["patient_b"])
-    # Their last appointments are on 1 December 2026.
+    # Registered before the fixed "now" (the factory stamps the real clock),
+    # their last appointments are on 1 December 2026.
+    Patient.objects.filter(pk__in=[a.pk, b.pk]).update(created_at=NOW - timedelta(days=30))
     call_command("apply_retention", today=date(2033, 12, 2))
     assert "2 patients" in capsys.readouterr().out and Patient.objects.count() == 2  # dry run
     call_command("apply_retention", today=date(2033, 12, 1), apply=True)

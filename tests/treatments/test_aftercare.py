@@ -10,11 +10,11 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
-from bookings import notifications
-from bookings.models import Notification
+from clinic.models import Notification
 from tests.factories import PASSWORD, LotFactory
 from tests.helpers import at, book, history
 from tests.treatments.test_records import D5, DAY, add, complete, ready
+from treatments import messages as treatment_messages
 from treatments import services
 from treatments.aftercare import FILLER_RED_FLAGS, TOXIN_RED_FLAGS, red_flags_for
 from treatments.rules import Agent
@@ -110,7 +110,7 @@ def test_the_aftercare_email_of_a_lip_flip_shows_the_toxin_red_flags(signed):
 def test_a_combined_procedure_shows_both_sets(healthy, injector, combined):
     appointment = ready(healthy, injector, combined)
     record = services.treatment_start(appointment=appointment, by=injector.user, now=DAY)
-    notifications.treatment_signed(record, now=DAY)
+    treatment_messages.treatment_signed(record, now=DAY)
     email = Notification.objects.get(kind="aftercare", appointment=appointment)
     shows(plain(email.body_text), filler=True, toxin=True)
     html = email.body_html

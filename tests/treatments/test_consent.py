@@ -10,9 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
-from bookings.models import Notification
-from bookings.notifications import send_due
 from clinic.db import RecordIsFinal
+from clinic.models import Notification
+from clinic.outbox import send_due
 from tests.helpers import NOW, at, book, history
 from treatments import services
 from treatments.consent import ConsentState, consent_for, make_token

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from bookings import services as bookings
 from bookings.models import Appointment
-from bookings.notifications import send_due
 from clinic.db import RecordIsFinal
 from clinic.models import AuditEvent
+from clinic.outbox import send_due
 from tests.factories import PASSWORD, LotFactory, MedicalHistoryFactory, PractitionerFactory
 from tests.helpers import LONDON, at, book, history, same_day, sign_consents
 from treatments import services

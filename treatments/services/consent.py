@@ -7,10 +7,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import notifications
 from bookings.models import Appointment
 from clinic.models import search_key
 from clinic.refusals import Refusal
+from treatments import messages
 from treatments.consent import consent_for, make_token, new_nonce
 from treatments.models import (
     ConsentForm,
@@ -119,7 +119,7 @@ def consent_request_send(*, appointment, by, now=None):
         expires_at=now + timedelta(hours=settings.CONSENT_LINK_HOURS),
     )
     url = settings.SITE_URL + reverse("treatments:consent_link", args=[make_token(request)])
-    notifications.consent_requested(appointment, url=url, request_pk=request.pk, now=now)
+    messages.consent_requested(appointment, url=url, request_pk=request.pk, now=now)
     return request, url
 
 

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from bookings import notifications
 from bookings.models import Appointment
 from bookings.safety import safety_case
 from bookings.services import appointment_complete
 from clinic.refusals import Refusal, Refused
 from clinic.roles import Role
+from treatments import messages
 from treatments.consent import consent_for
 from treatments.models import (
     Addendum,
@@ -556,7 +556,7 @@ def treatment_sign(*, record, by, password, now=None, **fields):
     record.full_clean()
     record.save()
     appointment_complete(appointment=record.appointment, by=by, now=now)
-    notifications.treatment_signed(record, now=now)
+    messages.treatment_signed(record, now=now)
     return record
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from clinic.privacy.retention import patient_purge, retention_cutoff, retention_due
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         due = list(retention_due(today).order_by("pk"))
         cutoff = retention_cutoff(today)
         self.stdout.write(
-            f"{len(due)} patients last treated or seen before {cutoff:%d/%m/%Y} "
+            f"{len(due)} patient{pluralize(len(due))} last treated or seen before "
+            f"{cutoff:%d/%m/%Y} "
             f"({settings.RETENTION_YEARS} years)."
         )
         if not apply:

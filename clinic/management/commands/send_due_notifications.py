@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from bookings.notifications import send_due
+from clinic.outbox import send_due
 
 
 class Command(BaseCommand):
     help = (
-        "Send the emails that are due. Safe to run from cron every minute, and twice at "
+        "Send the emails and texts that are due. Safe to run from cron every minute, and twice at "
         "once: each email is claimed by one runner before it is sent."
     )
 
