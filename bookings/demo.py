@@ -8,7 +8,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Appointment, WorkingHours
 from clinic.models import Patient, Practitioner
-from treatments.models import Procedure
+from treatments.models.catalog import Procedure
 
 # Open every day, so the demo has a working day whenever it is started.
 CLINIC_HOURS = {day: (time(9), time(19)) for day in range(5)} | {

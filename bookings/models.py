@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from clinic.db import AppendOnlyModel
 from clinic.models import HISTORY_COMPLETE, MedicalHistory, Patient, Practitioner, User
 from clinic.rules import history_state
-from treatments.models import Procedure
+from treatments.models.catalog import Procedure
 
 WEEKDAYS = [
     (0, _("Monday")),

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment
 from clinic.models import MedicalHistory
-from treatments.models import Procedure, SubstanceWindow
+from treatments.models.catalog import Procedure, SubstanceWindow
 from treatments.rules import Agent
 from treatments.safety.engine import (
     Case,

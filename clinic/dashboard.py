@@ -30,7 +30,7 @@ from clinic.outbox_views import OUTBOX_FILTERS
 from clinic.params import RANGE_BACKWARDS, DayRangeQuery, read_query
 from treatments.consent import attach_consent
 from treatments.models import Lot, Product, SameDayCheck
-from treatments.views import stock_filters
+from treatments.views.stock import stock_filters
 
 # Flags the engine leaves on a booking it accepted: name -> (label, filter).
 BOOKING_FLAGS = {

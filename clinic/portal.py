@@ -25,7 +25,8 @@ from bookings.forms import (
 )
 from bookings.models import Appointment
 from bookings.safety import next_toxin_dates, patient_window
-from bookings.views import SLOT_DAYS, _assess_or_error, _slot_days
+from bookings.views.booking import assess_or_error, slot_days
+from bookings.views.common import SLOT_DAYS
 from clinic import services as clinic_services
 from clinic.access import role_required
 from clinic.audit import log_view
@@ -158,7 +159,7 @@ def portal_move(request, pk):
     # A patient moving online gets the full recommended window, never the
     # minimum-window warning: that needs a conversation with the front desk.
     slots = [s for s in result.slots if s.local_start.date() >= result.recommended_date]
-    days = _slot_days(
+    days = slot_days(
         slots,
         confirm_url=reverse("portal_move_confirm", args=[appointment.pk]),
         procedure=appointment.procedure,
@@ -197,9 +198,7 @@ def portal_move_confirm(request, pk):
                 request, "Moved. We have emailed you the new date and what to do before it."
             )
             return redirect("portal_home")
-    assessment, refusal = _assess_or_error(
-        proposal, patient=appointment.patient, ignore=appointment
-    )
+    assessment, refusal = assess_or_error(proposal, patient=appointment.patient, ignore=appointment)
     instructions = []
     if assessment is not None:
         preview = Appointment(
@@ -252,7 +251,7 @@ def portal_book(request):
         later = max(result.recommended_date, on_or_after or timezone.localdate(now))
         later += timedelta(days=SLOT_DAYS)
         context.update(
-            days=_slot_days(slots, confirm_url=reverse("portal_book_confirm"), procedure=procedure),
+            days=slot_days(slots, confirm_url=reverse("portal_book_confirm"), procedure=procedure),
             next_toxin=next_toxin_dates(
                 patient, today=timezone.localdate(now), history=history, procedures=[procedure]
             ),

@@ -5,7 +5,7 @@ Django's mail backend: the console (development: the text is printed), a
 file (development and tests: one file per text in SMS_FILE_PATH), or
 Twilio, through its official library, in production (TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, TWILIO_FROM). Replies come back to the inbound webhook
-(bookings.views.sms_inbound), whose Twilio signature is checked.
+(clinic.outbox_views.sms_inbound), whose Twilio signature is checked.
 """
 
 import sys

@@ -11,7 +11,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import signing
 
-from treatments.models import ConsentForm, ConsentRequest, ConsentSignature
+from treatments.models import ConsentForm, ConsentRequest, ConsentSignature, TreatmentRecord
 
 TOKEN_SALT = "vermilion.consent-link"
 
@@ -166,3 +166,12 @@ def attach_consent(appointments, *, now):
     for appointment in appointments:
         appointment.consent = summary[appointment.pk]
     return appointments
+
+
+def appointment_page_part(appointment, *, now):
+    """The consent and the treatment record on the appointment page
+    (registered with bookings.extensions)."""
+    return {
+        "consent": consent_for([appointment], now=now)[appointment.pk],
+        "record": TreatmentRecord.objects.filter(appointment=appointment).first(),
+    }

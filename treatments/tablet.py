@@ -84,7 +84,7 @@ def tablet_start(request, appointment_pk):
 
 
 def tablet_sign(request):
-    from treatments.views import _signing  # the same signing page as links and the portal
+    from treatments.views.consent import _signing  # the same signing page as links and the portal
 
     if SESSION_KEY not in request.session:
         raise Http404("This page is only for the clinic's tablet.")

@@ -1,0 +1,51 @@
+"""The treatments pages, a module per concern: stock (the catalog layer),
+consent and records (the clinical records)."""
+
+from treatments.views.consent import (
+    consent_form_edit,
+    consent_forms,
+    consent_link,
+    consent_record,
+    consent_send,
+    consent_signature_image,
+    consent_void,
+    portal_consent,
+)
+from treatments.views.records import (
+    lot_recall,
+    patient_chart,
+    record_addendum,
+    record_detail,
+    record_line_add,
+    record_line_remove,
+    record_save,
+    record_sign,
+    record_start,
+    same_day_check,
+)
+from treatments.views.stock import catalog, lot_receive, stock, stock_filters
+
+__all__ = [
+    "catalog",
+    "consent_form_edit",
+    "consent_forms",
+    "consent_link",
+    "consent_record",
+    "consent_send",
+    "consent_signature_image",
+    "consent_void",
+    "lot_recall",
+    "lot_receive",
+    "patient_chart",
+    "portal_consent",
+    "record_addendum",
+    "record_detail",
+    "record_line_add",
+    "record_line_remove",
+    "record_save",
+    "record_sign",
+    "record_start",
+    "same_day_check",
+    "stock",
+    "stock_filters",
+]
