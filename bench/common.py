@@ -51,7 +51,7 @@ def django_env(url, **extra):
 def _schema_and_seed_digest():
     """Changes when a migration or the seeding command does."""
     names = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("*/migrations/[0-9]*.py"))
-    names.append("clinic/management/commands/seed_scale.py")
+    names.append("bench/seed_scale.py")
     digest = hashlib.sha256()
     for name in names:
         digest.update(name.encode() + (ROOT / name).read_bytes())
@@ -59,7 +59,7 @@ def _schema_and_seed_digest():
 
 
 def scale_database(name, **options):
-    """A PostgreSQL database `name` filled by `manage.py seed_scale` with
+    """A PostgreSQL database `name` filled by `python -m bench.seed_scale` with
     these options, made once and reused while the options, the migrations, the
     seeding command and the seeding date (within SEED_MAX_AGE_DAYS) match; the
     fingerprint
@@ -83,7 +83,8 @@ def scale_database(name, **options):
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     arguments = [f"--{key.replace('_', '-')}={value}" for key, value in options.items()]
-    subprocess.run([*manage, "seed_scale", *arguments], env=env, check=True, cwd=ROOT)
+    seed = [sys.executable, "-m", "bench.seed_scale"]
+    subprocess.run([*seed, *arguments], env=env, check=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     comment = json.dumps({**wanted, "seeded_on": date.today().isoformat()})
     psql(f"COMMENT ON DATABASE {name} IS '{comment}'")

@@ -2,7 +2,7 @@
 
     python -m bench.pages 1x|100x [repeat]
 
-Each size is a PostgreSQL database seeded by `manage.py seed_scale` (made
+Each size is a PostgreSQL database seeded by `python -m bench.seed_scale` (made
 once, then reused while its fingerprint matches; see bench.common). Pages are
 served in-process by Django's test Client with production settings (DEBUG
 off), logged in as the role that uses them, exactly as a browser's request

@@ -8,7 +8,7 @@ from clinic.accounts import views as account_views
 from clinic.forms import LoginForm
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("clinic.pages.landing_urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -34,14 +34,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("clinic.accounts.urls")),
     path("", include("clinic.privacy.urls")),
-    path("desk/", views.desk_home, name="desk_home"),
-    path("practice/", views.practitioner_home, name="practitioner_home"),
-    path("manage/", views.manager_home, name="manager_home"),
-    path("manage/appointments/", views.manager_appointments, name="manager_appointments"),
     path("patients/<int:patient_pk>/texts/", outbox_views.patient_texts, name="patient_texts"),
     path("sms/inbound/", outbox_views.sms_inbound, name="sms_inbound"),
     path("emails/", outbox_views.outbox, name="outbox"),
-    path("portal/", include("clinic.portal_urls")),
+    path("portal/", include("clinic.pages.portal_urls")),
     path(
         "portal/welcome/<uidb64>/<token>/",
         # Choosing the password logs the patient in: straight to the portal.
@@ -69,7 +65,6 @@ urlpatterns = [
         name="practitioner_feed_reset",
     ),
     path("patients/<int:pk>/invite/", views.patient_invite, name="patient_invite"),
-    path("manage/audit/", views.audit_log, name="audit_log"),
     path("patients/", include("clinic.patient_urls")),
     path("", include("treatments.urls")),
     path("", include("bookings.urls")),

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from bookings import services as booking_services
 from bookings.models import Appointment
-from clinic.dashboard import dashboard
 from clinic.models import Notification
+from clinic.pages.dashboard import dashboard
 from tests.factories import LotFactory, PatientFactory
 from tests.helpers import NOW, SAME_DAY_CLEAR, at, book, history, sign_consents
 from treatments.models import Product, SameDayCheck

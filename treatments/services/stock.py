@@ -4,9 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.refusals import Refusal
-from treatments.models import (
-    Lot,
-)
+from treatments.models.catalog import Lot
 
 LOT_ALREADY_EXPIRED = Refusal(
     "lot_already_expired",

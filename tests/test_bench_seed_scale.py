@@ -1,4 +1,4 @@
-"""manage.py seed_scale: the data the benchmarks run on must be valid (the
+"""bench/seed_scale.py: the data the benchmarks run on must be valid (the
 same rules the services enforce) and the same for the same seed."""
 
 import io
@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from bench import seed_scale
 from bookings.models import Appointment
 from clinic.models import Patient
 from treatments.models import ConsentSignature, TreatmentRecord
@@ -16,7 +17,7 @@ SIZES = {"practitioners": 3, "patients": 80, "appointments": 600, "seed": 7}
 
 
 def seed(**options):
-    call_command("seed_scale", **{**SIZES, **options}, stdout=io.StringIO())
+    call_command(seed_scale.Command(), **{**SIZES, **options}, stdout=io.StringIO())
 
 
 def snapshot():

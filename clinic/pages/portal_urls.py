@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clinic import portal
+from clinic.pages import portal
 
 urlpatterns = [
     path("", portal.portal_home, name="portal_home"),

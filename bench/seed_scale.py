@@ -1,5 +1,7 @@
 """A clinic group with years of history, for benchmarks: made fast, the same
-every time for the same --seed.
+every time for the same --seed. It lives beside the benchmarks it serves:
+
+    python -m bench.seed_scale --practitioners 20 --patients 200000 --appointments 1000000
 
 Rows go in with COPY on PostgreSQL and bulk_create on SQLite, bypassing the
 services (and their per-row checks) on purpose: the shapes are built to be
@@ -11,8 +13,16 @@ import bisect
 import csv
 import io
 import json
+import os
 import random
+import sys
 from datetime import date, datetime, time, timedelta
+
+import django
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    django.setup()
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -622,3 +632,7 @@ class Command(BaseCommand):
         # Lines go in while the records are drafts (a signed record refuses new
         # lines, on PostgreSQL by trigger); then they are signed in one go.
         TreatmentRecord.objects.filter(pk__in=record_ids).update(status="signed")
+
+
+if __name__ == "__main__":
+    Command().run_from_argv(["bench.seed_scale", "seed_scale", *sys.argv[1:]])
