@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bookings.models import Appointment, WorkingHours
-from clinic.models import MedicalHistory, Patient, Practitioner, User, phone_digits, search_key
+from clinic.models import MedicalHistory, Patient, Practitioner, User, search_key
 from clinic.roles import Role
 from treatments.models import (
     ConsentForm,
@@ -294,9 +294,13 @@ class Command(BaseCommand):
             for n in range(count):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
                 born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
-                phone = f"07{rng.randrange(10**9):09d}"
+                # E.164, as Patient.save keeps it; searchable in both forms
+                # (clinic.phones.search_digits, written out for speed).
+                mobile = f"{rng.randrange(10**9):09d}"
+                phone = f"+447{mobile}"
                 email = f"{search_key(first)}.{n}@example.test"
-                text = " ".join([search_key(first), search_key(last), phone_digits(phone), email])
+                digits = f"447{mobile} 07{mobile}"
+                text = " ".join([search_key(first), search_key(last), digits, email])
                 yield [first, last, born, phone, email, text, now, now]
 
         self.copy(Patient, fields, rows())

@@ -102,6 +102,7 @@ class PatientForm(ServiceForm):
     field_for_code = {
         "born_in_future": "date_of_birth",
         "too_old": "date_of_birth",
+        "phone_invalid": "phone",
     }
 
     def save(self, *, user, patient=None):

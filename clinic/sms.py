@@ -12,21 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-import phonenumbers
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from clinic import phones
+
 
 def to_e164(text, *, region=None):
-    """The number in E.164 (+447700900123), or None if it is not a valid
-    mobile or fixed-line number for texts."""
-    try:
-        number = phonenumbers.parse(text or "", region or settings.PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """The number in E.164 (+447700900123), or None if a text cannot reach
+    it (clinic.phones, strict: the number must be assigned)."""
+    return phones.to_e164(text, region=region, valid=True)
 
 
 class ConsoleBackend:

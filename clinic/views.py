@@ -67,6 +67,7 @@ def patient_create(request):
 def patient_edit(request, pk):
     patient = _patient_for(request, pk)
     initial = {name: getattr(patient, name) for name in services.PATIENT_FIELDS}
+    initial["phone"] = patient.phone_display
     form = PatientForm(post_data(request), initial=initial)
     if (
         request.method == "POST"

@@ -15,7 +15,6 @@ from clinic.models.patients import (
     PatientQuerySet,
     parse_date_of_birth,
     phone_digits,
-    phone_validator,
     search_key,
 )
 from clinic.models.people import (
@@ -49,6 +48,5 @@ __all__ = [
     "new_feed_token",
     "parse_date_of_birth",
     "phone_digits",
-    "phone_validator",
     "search_key",
 ]

@@ -1,11 +1,9 @@
 """Patients and their medical histories (append-only versions)."""
 
-import re
 import unicodedata
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Upper
@@ -14,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clinic import phones
 from clinic.db import AppendOnlyModel, AppendOnlyQuerySet
 from clinic.medical import YES_NO_FIELDS, YES_NO_QUESTIONS, Anticoagulant, OverTheCounterThinner
 from clinic.models.people import User
@@ -32,13 +31,7 @@ def search_key(text):
 
 
 def phone_digits(text):
-    return re.sub(r"\D", "", text or "")
-
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()\-.]{7,20}$",
-    _("Enter a phone number of 7 to 20 digits, e.g. 07700 900123 or +44 7700 900123."),
-)
+    return phones.digits(text)
 
 
 SHORTEST_FRAGMENT = 3  # characters: what a trigram index can look up
@@ -99,7 +92,10 @@ class Patient(models.Model):
     first_name = models.CharField(_("first name"), max_length=80)
     last_name = models.CharField(_("last name"), max_length=80)
     date_of_birth = models.DateField(_("date of birth"))
-    phone = models.CharField(_("mobile phone"), max_length=20, validators=[phone_validator])
+    # Kept in E.164 (+447700900123, clinic.phones); a number typed before
+    # numbers were checked, and unreadable, stays as typed until corrected
+    # (manage.py unreadable_phones lists them).
+    phone = models.CharField(_("mobile phone"), max_length=20, validators=[phones.PhoneValidator()])
     # Texts (SMS): only with the patient's say-so, recorded with when and how;
     # the number is kept in E.164 (phonenumbers), as providers want it.
     sms_number = models.CharField(_("number for texts"), max_length=20, blank=True)
@@ -142,12 +138,13 @@ class Patient(models.Model):
 
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
+        self.phone = phones.to_e164(self.phone) or (self.phone or "").strip()
         self.search_text = " ".join(
             part
             for part in (
                 search_key(self.first_name),
                 search_key(self.last_name),
-                phone_digits(self.phone),
+                phones.search_digits(self.phone),
                 self.email,
             )
             if part
@@ -156,6 +153,14 @@ class Patient(models.Model):
 
     def get_absolute_url(self):
         return reverse("patients:detail", args=[self.pk])
+
+    @property
+    def phone_display(self):
+        return phones.display(self.phone)
+
+    @property
+    def phone_unreadable(self):
+        return not phones.is_readable(self.phone)
 
     @property
     def gets_texts(self):

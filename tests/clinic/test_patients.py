@@ -27,7 +27,7 @@ def new_patient(front_desk, **changes):
 def test_create_normalises_and_indexes_the_patient(front_desk):
     patient = new_patient(front_desk, first_name=" Zoë ", last_name="O'Brien")
     assert (patient.first_name, patient.email) == ("Zoë", "ada@example.test")
-    assert patient.search_text == "zoe obrien 07700900555 ada@example.test"
+    assert patient.search_text == "zoe obrien 447700900555 07700900555 ada@example.test"
     assert patient.created_by == front_desk
 
 
@@ -50,10 +50,60 @@ def test_impossible_dates_of_birth_are_refused(front_desk, born, code):
     assert not Patient.objects.exists()
 
 
-def test_a_bad_phone_number_is_refused_with_an_example(front_desk):
+@pytest.mark.parametrize("phone", ["call me", "12", "0770 090", "07700 900123 4567", "+99 123"])
+def test_a_bad_phone_number_is_refused_with_an_example(front_desk, phone):
     with pytest.raises(ValidationError) as exc:
-        new_patient(front_desk, phone="call me")
+        new_patient(front_desk, phone=phone)
     assert "e.g. 07700 900123" in exc.value.message_dict["phone"][0]
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept", "shown"),
+    [
+        ("07700 900555", "+447700900555", "07700 900555"),
+        ("+44 (0)7700 900555", "+447700900555", "07700 900555"),
+        ("0044 7700-900-555", "+447700900555", "07700 900555"),
+        ("020 7946 0018", "+442079460018", "020 7946 0018"),
+        ("+33 6 12 34 56 78", "+33612345678", "+33 6 12 34 56 78"),
+    ],
+)
+def test_phone_numbers_are_kept_in_e164_and_shown_as_people_write_them(
+    front_desk, typed, kept, shown
+):
+    patient = new_patient(front_desk, phone=typed)
+    patient.refresh_from_db()
+    assert (patient.phone, patient.phone_display, patient.phone_unreadable) == (kept, shown, False)
+
+
+@pytest.mark.parametrize("query", ["07700 900555", "07700900555", "+44 7700 900555", "900555"])
+def test_a_patient_is_found_by_their_number_however_it_is_typed(front_desk, query):
+    patient = new_patient(front_desk, phone="+447700900555")
+    assert list(Patient.objects.search(query)) == [patient]
+
+
+def test_a_number_typed_before_checks_is_kept_and_flagged(client, front_desk):
+    patient = PatientFactory()
+    Patient.objects.filter(pk=patient.pk).update(phone="ask reception")
+    client.force_login(front_desk)
+    page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "“ask reception”, is not one we can read" in page
+    assert "Correct it" in page
+
+
+def test_unreadable_phones_lists_them(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    kept = PatientFactory(first_name="Kept")
+    odd = PatientFactory(first_name="Odd")
+    Patient.objects.filter(pk=odd.pk).update(phone="n/a")
+    out = StringIO()
+    call_command("unreadable_phones", stdout=out)
+    assert f"{odd.pk}\tOdd" in out.getvalue()
+    assert "Kept" not in out.getvalue() and kept.phone.startswith("+44")
+    assert "1 unreadable phone number(s)." in out.getvalue()
 
 
 @pytest.fixture
@@ -188,7 +238,14 @@ def test_editing_contact_details(client, front_desk, patient):
     )
     assert response.status_code == 302
     patient.refresh_from_db()
-    assert (patient.phone, patient.search_text.split()[-1]) == ("07700 111222", "new@example.test")
+    assert (patient.phone, patient.search_text.split()[-1]) == ("+447700111222", "new@example.test")
+
+
+def test_the_edit_form_shows_the_number_as_people_write_it(client, front_desk, patient):
+    client.force_login(front_desk)
+    form = client.get(reverse("patients:edit", args=[patient.pk])).context["form"]
+    assert form.initial["phone"] == patient.phone_display
+    assert not form.initial["phone"].startswith("+")
 
 
 @pytest.mark.parametrize("query", ["obrien", "O'Brien", "o’brien", "zoe obrien"])
