@@ -118,7 +118,7 @@ def seed_patients(*, by, now=None):
 def seed_demo():
     """Everything `manage.py seed_demo` creates; returns (role, email) logins."""
     from bookings.demo import seed_appointments, seed_schedules
-    from treatments.demo import seed_stock, seed_treatment
+    from treatments.demo import seed_prescriptions, seed_stock, seed_treatment
 
     logins = seed_people()
     practitioner = User.objects.get(email=STAFF[2][0])
@@ -126,5 +126,6 @@ def seed_demo():
     seed_stock(by=User.objects.get(email=STAFF[0][0]))
     seed_schedules()
     seed_appointments(by=User.objects.get(email=STAFF[1][0]))
+    seed_prescriptions(password=DEMO_PASSWORD)
     seed_treatment(password=DEMO_PASSWORD)
     return logins

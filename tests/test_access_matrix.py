@@ -19,7 +19,7 @@ from tests.factories import LotFactory, PractitionerFactory
 from tests.helpers import NOW, at, book, history, same_day, sign_consents
 from tests.two_factor import verified_login
 from treatments import services
-from treatments.models import Procedure
+from treatments.models import Prescription, Procedure
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,22 @@ MATRIX = {
         lambda w: {"patient_pk": w["a"].pk},
         rule({*CLINICIANS, "manager"}),
     ),
+    "treatments:prescriptions": (
+        "get",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:prescription": (
+        "get",
+        lambda w: {"pk": w["prescription"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    # Withdrawing: an independent prescriber (neither practitioner here is) or a manager.
+    "treatments:prescription_withdraw": (
+        "post",
+        lambda w: {"pk": w["prescription"].pk},
+        rule({"manager"}),
+    ),
     "bookings:day": ("get", lambda w: {}, rule(STAFF)),
     "bookings:week": ("get", lambda w: {}, rule(STAFF)),
     "bookings:book": ("get", lambda w: {}, rule(STAFF)),
@@ -311,6 +327,7 @@ def world(
         "link_token": urlsplit(link).path.split("/")[2],
         "record": record,
         "line": line,
+        "prescription": Prescription.objects.get(patient=patient_a),
         "checked_in": checked_in,
         "practitioner": practitioner,
         "flip": Procedure.objects.get(code="lip-flip"),

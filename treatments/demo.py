@@ -1,4 +1,5 @@
-"""Demo stock: a lot or two of every product, one expired, one nearly used up."""
+"""Demo stock (a lot or two of every product, one expired, one nearly used
+up), prescriptions and one signed treatment."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -40,6 +41,41 @@ def seed_stock(*, by, now=None):
                 "received_on": today - timedelta(days=60),
                 "received_by": by,
             },
+        )
+
+
+# The demo patients Dr Okafor has assessed face to face and prescribed toxin for.
+PRESCRIBED = ["Whitfield", "Raman", "Okonkwo"]
+
+
+def seed_prescriptions(*, password, now=None):
+    """Dr Okafor (an independent prescriber) saw these patients a month ago
+    and prescribed each lip-flip toxin up to its maximum dose, for six months:
+    the nurse may treat them. The others have none, so the refusal shows."""
+    from clinic.models import Patient, Practitioner
+    from treatments import services
+    from treatments.models import Prescription, ProductDose
+
+    now = now or timezone.now()
+    prescriber = Practitioner.objects.get(display_name="Dr Amara Okafor")
+    written = now - timedelta(days=30)
+    doses = ProductDose.objects.filter(
+        procedure__code="lip-flip", product__needs_prescription=True, product__is_active=True
+    ).select_related("product")
+    items = [(dose.product, dose.maximum) for dose in doses]
+    for patient in Patient.objects.filter(last_name__in=PRESCRIBED):
+        if Prescription.objects.filter(patient=patient).exists() or not items:
+            continue
+        services.prescription_write(
+            patient=patient,
+            by=prescriber.user,
+            password=password,
+            mode="in_person",
+            findings="Seen in clinic: asks for a subtle lip flip; no contraindications.",
+            items=items,
+            valid_until=timezone.localdate(now) + timedelta(days=150),
+            directions="Lip flip: 4-6 points along the upper vermilion border.",
+            now=written,
         )
 
 

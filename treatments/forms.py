@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import DateInput, ServiceForm
 from treatments import services
-from treatments.models import InjectionLine, Lot, Product, ProductDose, TreatmentRecord
+from treatments.models import (
+    InjectionLine,
+    Lot,
+    PrescriberAssessment,
+    Product,
+    ProductDose,
+    TreatmentRecord,
+)
 from treatments.rules import Agent
 from treatments.sites import sites_for
 
@@ -261,3 +268,82 @@ class SameDayCheckForm(ServiceForm):
                 _("Only toxin in the last year matters here: leave it blank if it was earlier.")
             )
         return day
+
+
+class PrescriptionForm(SignForm):
+    """The prescriber's assessment and prescription, signed with their
+    password. One "most per session" field per prescription-only product:
+    the ones filled in are prescribed."""
+
+    mode = forms.ChoiceField(
+        label=_("How did you see the patient?"),
+        choices=PrescriberAssessment.Mode.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Toxin is prescribed only after a face-to-face assessment."),
+    )
+    findings = forms.CharField(
+        label=_("Your assessment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you examined and discussed: the area, suitability, the plan."),
+    )
+    directions = forms.CharField(
+        label=_("Directions"),
+        max_length=200,
+        required=False,
+        help_text=_("E.g. 'Lip flip: 4-6 points along the upper vermilion border'."),
+    )
+    valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
+    field_for_code = {
+        "prescription_wrong_password": "password",
+        "assessment_not_in_person": "mode",
+        "assessment_empty": "findings",
+        "prescription_validity": "valid_until",
+    }
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.products = list(products)
+        for product in self.products:
+            self.fields[f"most_{product.pk}"] = forms.DecimalField(
+                label=_("%(product)s: most per session (%(unit)s)")
+                % {"product": product, "unit": product.get_unit_display()},
+                required=False,
+                max_digits=6,
+                decimal_places=2,
+                min_value=Decimal("0.01"),
+                help_text=_("Leave blank if not prescribed."),
+            )
+        self.order_fields(
+            [
+                "mode",
+                "findings",
+                *[f"most_{p.pk}" for p in self.products],
+                "directions",
+                "valid_until",
+                "password",
+            ]
+        )
+
+    def service_fields(self):
+        data = self.cleaned_data
+        items = [
+            (product, data[f"most_{product.pk}"])
+            for product in self.products
+            if data.get(f"most_{product.pk}") is not None
+        ]
+        return {
+            "mode": data["mode"],
+            "findings": data["findings"],
+            "directions": data["directions"],
+            "valid_until": data["valid_until"],
+            "password": data["password"],
+            "items": items,
+        }
+
+
+class WithdrawalForm(ServiceForm):
+    reason = forms.CharField(
+        label=_("Why is it withdrawn?"),
+        max_length=200,
+        help_text=_("E.g. 'Now pregnant', 'New medicine that interacts', 'Written in error'."),
+    )

@@ -43,6 +43,13 @@ urlpatterns += [
     path("treatments/<int:pk>/sign/", views.record_sign, name="record_sign"),
     path("treatments/<int:pk>/addenda/", views.record_addendum, name="record_addendum"),
     path("patients/<int:patient_pk>/chart/", views.patient_chart, name="chart"),
+    path("patients/<int:patient_pk>/prescriptions/", views.prescriptions, name="prescriptions"),
+    path("prescriptions/<int:pk>/", views.prescription_detail, name="prescription"),
+    path(
+        "prescriptions/<int:pk>/withdraw/",
+        views.prescription_withdraw,
+        name="prescription_withdraw",
+    ),
     path("stock/recall/", views.lot_recall, name="recall"),
 ]
 

@@ -23,6 +23,10 @@ from treatments.models import (
     ConsentRequest,
     ConsentSignature,
     InjectionLine,
+    PrescriberAssessment,
+    Prescription,
+    PrescriptionItem,
+    PrescriptionWithdrawal,
     SameDayCheck,
     TreatmentRecord,
 )
@@ -63,6 +67,16 @@ def patient_records(patient: Patient) -> dict:
         "same_day_checks": SameDayCheck.objects.filter(appointment__in=appointments),
         "consent_links": ConsentRequest.objects.filter(appointment__in=appointments),
         "consents": signatures,
+        "prescriber_assessments": PrescriberAssessment.objects.filter(patient=patient).order_by(
+            "assessed_at"
+        ),
+        "prescriptions": Prescription.objects.filter(patient=patient).order_by("written_at"),
+        "prescribed_medicines": PrescriptionItem.objects.filter(
+            prescription__patient=patient
+        ).order_by("pk"),
+        "prescription_withdrawals": PrescriptionWithdrawal.objects.filter(
+            prescription__patient=patient
+        ).order_by("withdrawn_at"),
         "treatment_records": records,
         "injections": InjectionLine.objects.filter(record__in=records).order_by("pk"),
         "addenda": Addendum.objects.filter(record__in=records).order_by("pk"),

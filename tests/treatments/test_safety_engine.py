@@ -22,12 +22,14 @@ from treatments.safety.engine import (
     Part,
     PastTreatment,
     PatientFacts,
+    Prescribed,
     ProcedureFacts,
     Rule,
     SameDay,
     Step,
     earliest_adult_day,
     evaluate,
+    relied_on,
 )
 
 S, R = Step, Rule
@@ -96,6 +98,15 @@ def toxin(amount, *, product="Botox", per_botox=Decimal(1), **changes):
     return Dose(product, "toxin", "U", amount, None, amount / per_botox, **changes)
 
 
+def pom(amount, product="Botox", per_botox=Decimal(1)):
+    """A toxin dose of a prescription-only medicine."""
+    return toxin(amount, product=product, per_botox=per_botox, needs_prescription=True)
+
+
+def prescribed(most="6", *, product="Botox", pk=1, written_on=DAY, until=DAY, **changes):
+    return Prescribed(pk, "Dr Presc", written_on, until, ((product, Decimal(most)),), **changes)
+
+
 def filler(amount, lip="upper", product="Volbella"):
     amount = Decimal(amount)
     return Dose(product, "filler", "mL", amount, lip, amount)
@@ -114,6 +125,7 @@ MATRIX = {
     R.SAME_DAY: {S.TREATMENT_START},
     R.DOSES: {S.LINE_ADD, S.SIGN},
     R.REBOOK_GAP: {S.FOLLOW_UP, S.SIGN},
+    R.PRESCRIPTION: {S.TREATMENT_START, S.LINE_ADD, S.SIGN},
 }
 
 # For each rule, a case maker that breaks it at a given step: the cell is
@@ -135,6 +147,13 @@ BREAKERS = {
         step, new_dose=toxin("21"), doses=(toxin("21"),) if step == S.SIGN else ()
     ),
     R.REBOOK_GAP: lambda step: case(step, rebook_date=DAY + timedelta(days=30)),
+    # Toxin with no prescription for it.
+    R.PRESCRIPTION: lambda step: case(
+        step,
+        prescription_only=frozenset({"Botox"}),
+        new_dose=pom("2"),
+        doses=(pom("2"),) if step == S.SIGN else (),
+    ),
 }
 
 # Rules that only flag at some steps (the history is needed by treatment).
@@ -382,3 +401,93 @@ def replace_step(c, step):
     from dataclasses import replace
 
     return replace(c, step=step)
+
+
+# Prescriptions: toxin is a prescription-only medicine (UK).
+
+
+def treated(step, *prescriptions, doses=(), new_dose=None):
+    return case(
+        step,
+        prescription_only=frozenset({"Botox", "Azzalure"}),
+        prescriptions=prescriptions,
+        doses=doses,
+        new_dose=new_dose,
+    )
+
+
+@pytest.mark.parametrize("step", [S.TREATMENT_START, S.LINE_ADD, S.SIGN])
+def test_toxin_without_a_prescription_is_refused_at_each_clinical_step(step):
+    c = treated(step, doses=(pom("2"),), new_dose=pom("2") if step == S.LINE_ADD else None)
+    assert refused(c) == ["prescription_missing"]
+    assert "assess them face to face" in evaluate(c).refusals[0].message
+
+
+@pytest.mark.parametrize(
+    ("until", "code"),
+    [(DAY - timedelta(days=1), "prescription_expired"), (DAY, None), (DAY + timedelta(1), None)],
+)
+def test_a_prescription_is_valid_to_the_end_of_its_last_day(until, code):
+    c = treated(
+        S.LINE_ADD, prescribed(until=until, written_on=DAY - timedelta(30)), new_dose=pom(2)
+    )
+    assert refused(c) == ([code] if code else [])
+
+
+def test_a_prescription_written_after_the_treatment_day_does_not_count():
+    c = treated(
+        S.TREATMENT_START, prescribed(written_on=DAY + timedelta(days=1), until=DAY + timedelta(9))
+    )
+    assert refused(c) == ["prescription_missing"]
+
+
+def test_a_withdrawn_prescription_is_refused():
+    c = treated(S.SIGN, prescribed(withdrawn=True), doses=(pom("2"),))
+    assert refused(c) == ["prescription_withdrawn"]
+
+
+@pytest.mark.parametrize(("new", "ok"), [("2", True), ("2.01", False)])
+def test_above_the_prescribed_amount_is_refused_at_line_and_sign(new, ok):
+    lines = (pom("4"), pom(new))
+    at_line = treated(S.LINE_ADD, prescribed("6"), doses=lines[:1], new_dose=lines[1])
+    at_sign = treated(S.SIGN, prescribed("6"), doses=lines)
+    for c in (at_line, at_sign):
+        assert refused(c) == ([] if ok else ["prescription_exceeded"])
+    if not ok:
+        assert "6 U the prescription by Dr Presc allows" in evaluate(at_line).refusals[0].message
+
+
+def test_the_amount_is_in_the_products_own_units():
+    # 15 Azzalure units are 6 Botox-equivalent: the prescription says 15 Azzalure units.
+    azzalure = pom("15", product="Azzalure", per_botox=Decimal("2.5"))
+    c = treated(S.LINE_ADD, prescribed("15", product="Azzalure"), new_dose=azzalure)
+    assert refused(c) == []
+    assert refused(replace_dose(c, pom("16", product="Azzalure", per_botox=Decimal("2.5")))) == [
+        "prescription_exceeded"
+    ]
+
+
+def replace_dose(c, dose):
+    from dataclasses import replace
+
+    return replace(c, new_dose=dose)
+
+
+def test_a_prescription_for_another_product_does_not_cover_this_one():
+    c = treated(S.LINE_ADD, prescribed(product="Azzalure"), new_dose=pom("2"))
+    assert refused(c) == ["prescription_missing"]
+
+
+def test_filler_needs_no_prescription():
+    c = case(S.LINE_ADD, parts=(FILLER,), new_dose=filler("0.5"))
+    assert refused(c) == []
+
+
+def test_the_record_relies_on_the_newest_valid_prescription():
+    old = prescribed(pk=1, written_on=DAY - timedelta(days=20), until=DAY + timedelta(days=9))
+    new = prescribed(pk=2, written_on=DAY, until=DAY + timedelta(days=9))
+    gone = prescribed(pk=3, written_on=DAY, until=DAY + timedelta(days=9), withdrawn=True)
+    c = treated(S.SIGN, old, new, gone, doses=(pom("2"),))
+    assert relied_on(c).pk == 2
+    assert relied_on(treated(S.SIGN, old, gone, doses=(pom("2"),))).pk == 1
+    assert relied_on(treated(S.SIGN, gone, doses=(pom("2"),))) is None

@@ -18,6 +18,13 @@ from treatments.models.consent import (  # noqa: F401
     ConsentRequest,
     ConsentSignature,
 )
+from treatments.models.prescriptions import (  # noqa: F401
+    PrescriberAssessment,
+    Prescription,
+    PrescriptionItem,
+    PrescriptionQuerySet,
+    PrescriptionWithdrawal,
+)
 from treatments.models.records import (  # noqa: F401
     Addendum,
     InjectionLine,

@@ -15,6 +15,7 @@ from clinic.db import AppendOnlyModel, AppendOnlyQuerySet, RecordIsFinal
 from clinic.models import User
 from treatments.models.catalog import Lot, Procedure, Product
 from treatments.models.consent import ConsentSignature
+from treatments.models.prescriptions import Prescription
 from treatments.sites import BY_CODE as SITE_BY_CODE
 from treatments.sites import CHOICES as SITE_CHOICES
 
@@ -128,6 +129,14 @@ class TreatmentRecord(models.Model):
         related_name="+",
         help_text=_("Today's safety answers the treatment relied on."),
     )
+    prescription = models.ForeignKey(
+        Prescription,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="treatment_records",
+        help_text=_("The prescription a prescription-only medicine was given under."),
+    )
     supervising_prescriber = models.CharField(
         _("supervising prescriber"),
         max_length=120,
@@ -206,6 +215,9 @@ class TreatmentRecord(models.Model):
         # Records signed before same-day checks existed keep their hash.
         if self.same_day_check_id:
             fields.append(f"same-day check {self.same_day_check_id}")
+        # Likewise records signed before prescriptions existed.
+        if self.prescription_id:
+            fields.append(f"prescription {self.prescription_id}")
         return "\n".join(fields + lines)
 
     def verify(self):

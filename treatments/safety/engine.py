@@ -10,7 +10,7 @@ the services themselves) and raise the refusals; pages show the verdicts
 before anything is saved.
 
 `APPLIES` is the rules x steps matrix: which rule is checked at which step.
-tests/treatments/test_safety_matrix.py holds the same table, cell by cell,
+tests/treatments/test_safety_engine.py holds the same table, cell by cell,
 and fails when a rule or a step is added without its row.
 """
 
@@ -64,6 +64,7 @@ class Rule(StrEnum):
     SAME_DAY = "same_day"
     DOSES = "doses"
     REBOOK_GAP = "rebook_gap"
+    PRESCRIPTION = "prescription"
 
 
 class Outcome(StrEnum):
@@ -217,6 +218,29 @@ DOSE_ABOVE_MAXIMUM = Refusal(
     "Above the maximum (%(details)s): give the clinical reason before signing.",
 )
 DOSE_WARNING = Refusal("dose_warning", "%(details)s")
+PRESCRIPTION_MISSING = Refusal(
+    "prescription_missing",
+    "%(product)s is a prescription-only medicine and %(patient)s has no prescription for it. "
+    "An independent prescriber must assess them face to face and prescribe it (Patient chart > "
+    "Prescriptions) before it is given.",
+)
+PRESCRIPTION_EXPIRED = Refusal(
+    "prescription_expired",
+    "%(patient)s's prescription for %(product)s (by %(prescriber)s) ran out on %(until)s. An "
+    "independent prescriber must assess them face to face again and write a new one.",
+)
+PRESCRIPTION_WITHDRAWN = Refusal(
+    "prescription_withdrawn",
+    "%(patient)s's prescription for %(product)s (by %(prescriber)s) was withdrawn. Do not give "
+    "it: an independent prescriber must assess them face to face and write a new one.",
+)
+PRESCRIPTION_EXCEEDED = Refusal(
+    "prescription_exceeded",
+    "This would make %(total)s %(unit)s of %(product)s this session, above the %(most)s "
+    "%(unit)s the prescription by %(prescriber)s allows. Chart no more than that, or ask the "
+    "prescriber to reassess the patient.",
+    field="amount",
+)
 
 
 # What the engine reads. Plain values: services fill them from the database.
@@ -311,6 +335,30 @@ class Dose:
     # The amount in agent units: Botox-equivalent U for toxin, mL for filler.
     agent_amount: Decimal
     contains_cows_milk_protein: bool = False
+    needs_prescription: bool = False
+
+
+@dataclass(frozen=True)
+class Prescribed:
+    """A prescription for the patient, as the rules see it: from the local
+    day it was written to `valid_until`, the most of each product that may
+    be given in one session (in the product's own units)."""
+
+    pk: int
+    prescriber: str
+    written_on: date
+    valid_until: date
+    most: tuple[tuple[str, Decimal], ...]  # (product, most per session)
+    withdrawn: bool = False
+
+    def covers(self, product):
+        return any(name == product for name, _ in self.most)
+
+    def most_of(self, product):
+        return next(amount for name, amount in self.most if name == product)
+
+    def valid_on(self, day):
+        return not self.withdrawn and self.written_on <= day <= self.valid_until
 
 
 @dataclass(frozen=True)
@@ -334,6 +382,9 @@ class Case:
     new_dose: Dose | None = None  # being charted (LINE_ADD)
     over_maximum_reason: bool = False
     rebook_date: date | None = None
+    # The patient's prescriptions, and the procedure's prescription-only products.
+    prescriptions: tuple[Prescribed, ...] = ()
+    prescription_only: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -759,6 +810,78 @@ def doses_rule(case):
     return findings
 
 
+def _prescribed_doses(case):
+    doses = (*case.doses, *([case.new_dose] if case.new_dose else ()))
+    return [dose for dose in doses if dose.needs_prescription]
+
+
+def relied_on(case) -> Prescribed | None:
+    """The prescription the treatment relies on: the newest valid on the day
+    that covers every prescription-only product charted (at the start, before
+    anything is charted: any of the procedure's)."""
+    needed = {dose.product for dose in _prescribed_doses(case)}
+    valid = [p for p in case.prescriptions if p.valid_on(case.day)]
+    if needed:
+        valid = [p for p in valid if all(p.covers(product) for product in needed)]
+    else:
+        valid = [p for p in valid if any(p.covers(name) for name in case.prescription_only)]
+    return max(valid, key=lambda p: (p.written_on, p.pk), default=None)
+
+
+def _why_not_prescribed(case, product):
+    """The finding for `product` with no valid prescription: withdrawn,
+    expired or never written."""
+    params = {"patient": case.patient.name, "product": product}
+    earlier = [p for p in case.prescriptions if p.covers(product) and p.written_on <= case.day]
+    last = max(earlier, key=lambda p: (p.written_on, p.pk), default=None)
+    if last is not None:
+        params.update(prescriber=last.prescriber, until=day_text(last.valid_until))
+        refusal = PRESCRIPTION_WITHDRAWN if last.withdrawn else PRESCRIPTION_EXPIRED
+        if last.valid_on(case.day):  # valid, but not together with the other products
+            refusal = PRESCRIPTION_MISSING
+        return Finding(Rule.PRESCRIPTION, Outcome.REFUSE, refusal, params)
+    return Finding(Rule.PRESCRIPTION, Outcome.REFUSE, PRESCRIPTION_MISSING, params)
+
+
+def prescription_rule(case):
+    """A prescription-only medicine (toxin in the UK) is given only under a
+    valid prescription for this patient and product, written after a face-to-
+    face assessment, and never above the most it allows per session."""
+    doses = _prescribed_doses(case)
+    if not doses and not (case.step == Step.TREATMENT_START and case.prescription_only):
+        return []
+    prescription = relied_on(case)
+    if prescription is None:
+        products = [dose.product for dose in doses] or sorted(case.prescription_only)
+        uncovered = [
+            product
+            for product in products
+            if not any(p.covers(product) and p.valid_on(case.day) for p in case.prescriptions)
+        ]
+        # Explain by a product that had a prescription (expired, withdrawn) if any.
+        uncovered.sort(key=lambda name: not any(p.covers(name) for p in case.prescriptions))
+        return [_why_not_prescribed(case, (uncovered or products)[0])]
+    totals, units = {}, {}
+    for dose in doses:
+        totals[dose.product] = totals.get(dose.product, Decimal(0)) + dose.amount
+        units[dose.product] = dose.unit
+    findings = []
+    for product, total in totals.items():
+        most = prescription.most_of(product)
+        if total > most:
+            params = {
+                "total": _plain(total),
+                "unit": units[product],
+                "product": product,
+                "most": _plain(most),
+                "prescriber": prescription.prescriber,
+            }
+            findings.append(
+                Finding(Rule.PRESCRIPTION, Outcome.REFUSE, PRESCRIPTION_EXCEEDED, params)
+            )
+    return findings
+
+
 S = Step
 # The matrix: each rule and the steps it is checked at.
 APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
@@ -774,6 +897,10 @@ APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
     Rule.SAME_DAY: (same_day_rule, frozenset({S.TREATMENT_START})),
     Rule.DOSES: (doses_rule, frozenset({S.LINE_ADD, S.SIGN})),
     Rule.REBOOK_GAP: (rebook_gap_rule, frozenset({S.FOLLOW_UP, S.SIGN})),
+    Rule.PRESCRIPTION: (
+        prescription_rule,
+        frozenset({S.TREATMENT_START, S.LINE_ADD, S.SIGN}),
+    ),
 }
 
 

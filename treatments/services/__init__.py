@@ -1,4 +1,5 @@
-"""Writes of the treatments app, by concern: stock, consent, treatment records.
+"""Writes of the treatments app, by concern: stock, consent, prescriptions,
+treatment records.
 Everything is importable from here, as `treatments.services.<name>`."""
 
 from treatments.services.consent import (  # noqa: F401
@@ -18,6 +19,21 @@ from treatments.services.consent import (  # noqa: F401
     consent_sign,
     consent_void,
     consent_withdraw,
+)
+from treatments.services.prescriptions import (  # noqa: F401
+    ALREADY_WITHDRAWN,
+    ASSESSMENT_EMPTY,
+    ASSESSMENT_NOT_IN_PERSON,
+    PRESCRIBER_NOT_QUALIFIED,
+    PRESCRIPTION_AMOUNT,
+    PRESCRIPTION_NO_ITEMS,
+    PRESCRIPTION_NOT_POM,
+    PRESCRIPTION_VALIDITY,
+    PRESCRIPTION_WRONG_PASSWORD,
+    WITHDRAWAL_NOT_ALLOWED,
+    WITHDRAWAL_REASON,
+    prescription_withdraw,
+    prescription_write,
 )
 from treatments.services.records import (  # noqa: F401
     ADDENDUM_EMPTY,

@@ -27,7 +27,8 @@ from treatments.models import (
     TreatmentRecord,
 )
 from treatments.rules import Agent, DoseLimit, FollowUpRule, dose_summary, follow_up, plain
-from treatments.safety.engine import Dose, SameDay, Step, evaluate, window_days
+from treatments.safety.engine import Dose, SameDay, Step, evaluate, relied_on, window_days
+from treatments.services.prescriptions import prescription_facts, prescription_only_products
 from treatments.sites import BY_CODE as SITE_BY_CODE
 
 # Treatment records
@@ -177,6 +178,10 @@ def _follow_up(record):
 
 def _treatment_case(appointment, *, step, now, history=None, **extra):
     kwargs = {} if history is None else {"history": history}
+    prescription_only = prescription_only_products(appointment.procedure)
+    if prescription_only:
+        kwargs["prescription_only"] = prescription_only
+        kwargs["prescriptions"] = prescription_facts(appointment.patient)
     return safety_case(
         patient=appointment.patient,
         procedure=appointment.procedure,
@@ -349,6 +354,7 @@ def _dose(product, site_info, amount):
         lip=site_info.lip if site_info else None,
         agent_amount=product.botox_equivalent(amount) if product.agent == Agent.TOXIN else amount,
         contains_cows_milk_protein=product.contains_cows_milk_protein,
+        needs_prescription=product.needs_prescription,
     )
 
 
@@ -519,18 +525,19 @@ def treatment_sign(*, record, by, password, now=None, **fields):
     if record.review_date is None and record.rebook_date is None:
         dates = _follow_up(record)
         record.review_date, record.rebook_date = dates.review_date, dates.rebook_date
-    safety = evaluate(
-        _record_case(
-            record,
-            step=Step.SIGN,
-            now=now,
-            lines=lines,
-            over_maximum_reason=bool(record.over_maximum_reason.strip()),
-            rebook_date=record.rebook_date,
-        )
+    case = _record_case(
+        record,
+        step=Step.SIGN,
+        now=now,
+        lines=lines,
+        over_maximum_reason=bool(record.over_maximum_reason.strip()),
+        rebook_date=record.rebook_date,
     )
+    safety = evaluate(case)
     if safety.refused:
         raise Refused(safety.refusals)
+    if any(line.product.needs_prescription for line in lines):
+        record.prescription_id = relied_on(case).pk
 
     used = {}
     for line in lines:

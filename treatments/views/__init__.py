@@ -1,5 +1,5 @@
 """The treatments pages, a module per concern: stock (the catalog layer),
-consent and records (the clinical records)."""
+consent, prescriptions and records (the clinical records)."""
 
 from treatments.views.consent import (
     consent_form_edit,
@@ -10,6 +10,11 @@ from treatments.views.consent import (
     consent_signature_image,
     consent_void,
     portal_consent,
+)
+from treatments.views.prescriptions import (
+    prescription_detail,
+    prescription_withdraw,
+    prescriptions,
 )
 from treatments.views.records import (
     lot_recall,
@@ -38,6 +43,9 @@ __all__ = [
     "lot_receive",
     "patient_chart",
     "portal_consent",
+    "prescription_detail",
+    "prescription_withdraw",
+    "prescriptions",
     "record_addendum",
     "record_detail",
     "record_line_add",

@@ -54,6 +54,7 @@ def _records(request):
         "medical_history",
         "signed_by",
         "same_day_check__asked_by",
+        "prescription__prescriber",
     )
 
 
@@ -227,7 +228,7 @@ def record_sign(request, pk):
                 request, "Signed. The aftercare instructions are on their way to the patient."
             )
             return redirect(signed)
-        ended = _wrong_signing_password(request, form, record)
+        ended = wrong_signing_password(request, form, record)
         if ended:
             return ended
     forms = {"sign_form": form} | ({"details_form": details} if details else {})
@@ -245,7 +246,7 @@ def record_addendum(request, pk):
         attempts_clear(kind=Attempt.Kind.SIGN_PASSWORD, key=request.user.pk)
         messages.success(request, "Addendum added beside the original record.")
         return redirect(f"{record.get_absolute_url()}#addenda")
-    ended = _wrong_signing_password(request, form, record)
+    ended = wrong_signing_password(request, form, record)
     if ended:
         return ended
     return _record_page(request, record, addendum_form=form, status=400)
@@ -257,11 +258,14 @@ SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
 )
 
 
-def _wrong_signing_password(request, form, record):
-    """Count a wrong signing password. After SIGN_PASSWORD_GUESSES in an hour
-    the session ends (someone at an unattended screen is guessing) and the
-    managers are told: returns the redirect to the login page, else None."""
-    if not form.has_error("password", "wrong_password"):
+def wrong_signing_password(
+    request, form, record, *, code="wrong_password", what="a treatment record"
+):
+    """Count a wrong signing password (`code` on the form's password field).
+    After SIGN_PASSWORD_GUESSES in an hour the session ends (someone at an
+    unattended screen is guessing) and the managers are told: returns the
+    redirect to the login page, else None. `record` is what was being signed."""
+    if not form.has_error("password", code):
         return None
     user = request.user
     tries = attempt_record(kind=Attempt.Kind.SIGN_PASSWORD, key=user.pk, window=timedelta(hours=1))
@@ -271,7 +275,7 @@ def _wrong_signing_password(request, form, record):
     tell_managers(
         subject=f"{user} was logged out after wrong signing passwords",
         body=(
-            f"{tries} wrong passwords were typed to sign a treatment record as {user} "
+            f"{tries} wrong passwords were typed to sign {what} as {user} "
             f"({user.email}); the session was ended. If {user} did not type them, someone "
             f"used their unlocked screen.\n\n{settings.SITE_URL}{record.get_absolute_url()}\n"
         ),
