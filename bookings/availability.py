@@ -189,10 +189,11 @@ def _read_practitioners(ids):
     )
 
 
-def _read_busy(ids, range_start, range_end, *, ignore=None):
+def _read_busy(ids, range_start, range_end, *, ignore=None, now=None):
     """(practitioner id, start, end, APPOINTMENT or TIME_OFF) in epoch seconds:
-    active appointments overlapping [range_start, range_end) (with the same
-    lower bound on starts_at as `overlapping()`) and time off, of
+    active appointments and holds not yet lapsed at `now` (`occupying()`)
+    overlapping [range_start, range_end) (with the same lower bound on
+    starts_at as `overlapping()`) and time off, of
     practitioners `ids`, read straight from the cursor (a busy group has tens
     of thousands of rows, and the ORM's per-row conversion doubled the time of
     a wide search). Filtering by the ids already known lets the big table be
@@ -207,7 +208,8 @@ def _read_busy(ids, range_start, range_end, *, ignore=None):
     sql = (
         f"SELECT practitioner_id, {epoch('starts_at')}, {epoch('blocked_until')}, %s"
         f" FROM {Appointment._meta.db_table}"
-        f" WHERE {among} AND status IN ({_placeholders(Appointment.ACTIVE)})"
+        f" WHERE {among} AND (status IN ({_placeholders(Appointment.ACTIVE)})"
+        " OR (status = %s AND held_until > %s))"
         f" AND starts_at < %s AND starts_at > %s AND blocked_until > %s{skip}"
         " UNION ALL"
         f" SELECT practitioner_id, {epoch('starts_at')}, {epoch('ends_at')}, %s"
@@ -218,6 +220,8 @@ def _read_busy(ids, range_start, range_end, *, ignore=None):
         APPOINTMENT,
         *ids,
         *Appointment.ACTIVE,
+        Appointment.Status.HELD,
+        adapt(now or timezone.now()),
         end,
         adapt(range_start - LONGEST_VISIT),
         start,
@@ -255,11 +259,12 @@ class Schedule:
         self._midnights = {}  # date -> (epoch seconds, whether the day is 24 hours)
 
     @classmethod
-    def load(cls, *, first_day: date, last_day: date, practitioners=None, ignore=None):
+    def load(cls, *, first_day: date, last_day: date, practitioners=None, ignore=None, now=None):
         """Three queries (two when `practitioners` are given): working time,
         the practitioners it names, busy time. `practitioners`: an iterable of
         Practitioner, or None for everyone taking bookings. `ignore`: an
-        appointment to leave out of the busy time (the one being moved)."""
+        appointment to leave out of the busy time (the one being moved, or
+        the hold being booked). Holds count as busy until they lapse at `now`."""
         zone = timezone.get_current_timezone()
         range_start = datetime.combine(first_day, time.min, tzinfo=zone)
         range_end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
@@ -284,7 +289,7 @@ class Schedule:
 
         busy = defaultdict(lambda: defaultdict(list))
         for practitioner_id, start, end, what in _read_busy(
-            list(chosen), range_start, range_end, ignore=ignore
+            list(chosen), range_start, range_end, ignore=ignore, now=now
         ):
             busy[practitioner_id][what].append((start, end))
         for by_kind in busy.values():
@@ -417,10 +422,11 @@ def free_slots(
     Three queries (pass a procedure loaded with `Procedure.objects.with_parts()`
     when it is combined, so its parts are at hand).
     """
-    schedule = Schedule.load(first_day=start, last_day=end, practitioners=practitioners)
+    now = now or timezone.now()
+    schedule = Schedule.load(first_day=start, last_day=end, practitioners=practitioners, now=now)
     return schedule.free_slots(
         timing=procedure.timing,
-        now=now or timezone.now(),
+        now=now,
         grid_minutes=grid_minutes or settings.BOOKING_GRID_MINUTES,
     )
 

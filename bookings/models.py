@@ -140,9 +140,22 @@ LONGEST_VISIT = timedelta(days=1)
 
 
 class AppointmentQuerySet(models.QuerySet):
+    def holds(self):
+        return self.filter(status=Appointment.Status.HELD)
+
+    def expired_holds(self, now):
+        return self.filter(status=Appointment.Status.HELD, held_until__lte=now)
+
     def active(self):
         """Appointments that hold their time: everything but cancelled and no-show."""
         return self.filter(status__in=Appointment.ACTIVE)
+
+    def occupying(self, now):
+        """What blocks a time at `now`: active appointments and holds that
+        have not lapsed (on a manager that sees holds: `with_holds`)."""
+        return self.filter(
+            Q(status__in=Appointment.ACTIVE) | Q(status=Appointment.Status.HELD, held_until__gt=now)
+        )
 
     def overlapping(self, starts_at, ends_at):
         """Occupying any moment of [starts_at, ends_at): the same half-open
@@ -189,6 +202,11 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(starts_at__gte=start, starts_at__lt=end)
 
 
+class AppointmentManager(models.Manager.from_queryset(AppointmentQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().exclude(status=Appointment.Status.HELD)
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
@@ -196,6 +214,9 @@ class Appointment(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
         NO_SHOW = "no_show", _("No-show")
+        # A time kept for a patient booking online while they verify their
+        # email and answer the history (`held_until`): not a booking.
+        HELD = "held", _("Held for an online booking")
 
     ACTIVE = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
 
@@ -204,7 +225,14 @@ class Appointment(models.Model):
         SHORT = "short_window", _("Short window: told to stop on the day of booking")
         ATTESTED = "attested", _("Booked late on the patient's statement")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    # Empty only on a hold for someone who is not yet a patient.
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
     practitioner = models.ForeignKey(
         Practitioner, on_delete=models.PROTECT, related_name="appointments"
     )
@@ -215,6 +243,9 @@ class Appointment(models.Model):
         _("blocked until"), help_text=_("The end of chair time plus the room's buffer.")
     )
     status = models.CharField(max_length=12, choices=Status, default=Status.BOOKED)
+    held_until = models.DateTimeField(
+        _("held until"), null=True, blank=True, help_text=_("When a hold lapses by itself.")
+    )
     booked_at = models.DateTimeField(default=timezone.now)
     booked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
@@ -251,7 +282,10 @@ class Appointment(models.Model):
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AppointmentQuerySet.as_manager()
+    # Bookings only: holds are not appointments to any page, list or count.
+    objects = AppointmentManager()
+    # Bookings and holds, for the booking service.
+    with_holds = AppointmentQuerySet.as_manager()
     history_log = HistoricalRecords()
 
     class Meta:
@@ -261,9 +295,19 @@ class Appointment(models.Model):
                 condition=Q(ends_at__gt=F("starts_at")) & Q(blocked_until__gte=F("ends_at")),
                 name="bookings_appointment_times_in_order",
             ),
+            models.CheckConstraint(
+                condition=Q(status="held", held_until__isnull=False)
+                | (~Q(status="held") & Q(patient__isnull=False)),
+                name="bookings_appointment_hold_or_patient",
+            ),
         ]
         indexes = [
             models.Index(fields=["starts_at"], name="bookings_appt_starts"),
+            models.Index(
+                fields=["held_until"],
+                name="bookings_appt_held_until",
+                condition=Q(status="held"),
+            ),
             # Covering for availability: the busy-time query reads only the index.
             models.Index(
                 fields=["practitioner", "starts_at", "blocked_until", "status"],

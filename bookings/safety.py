@@ -144,6 +144,21 @@ def safety_case(
     )
 
 
+def newcomer_case(*, name, date_of_birth, procedure, day, step, now, **extra) -> Case:
+    """The engine's case for someone booking online who is not yet a patient:
+    what they typed (name, date of birth) and nothing else on file."""
+    return Case(
+        step=step,
+        today=timezone.localdate(now),
+        day=day,
+        procedure=procedure_facts(procedure),
+        patient=PatientFacts(name=name, date_of_birth=date_of_birth),
+        notice_hours=settings.CANCELLATION_NOTICE_HOURS,
+        phone=settings.CLINIC_PHONE,
+        **extra,
+    )
+
+
 def next_toxin_dates(patient, *, today: date, history=_UNLOADED, procedures=None):
     """[(procedure, first possible day, gap in days)] for each offered procedure with a
     toxin part that the patient cannot have yet: "next lip flip possible from

@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from bookings import messages
 from bookings.availability import APPOINTMENT, TIME_OFF, Schedule
 from bookings.models import Appointment, AppointmentEvent
-from bookings.safety import procedure_facts, safety_case
+from bookings.safety import newcomer_case, procedure_facts, safety_case
 from clinic.models import MedicalHistory, Patient, Practitioner
 from clinic.refusals import Refusal, Refused
 from treatments.rules import Screening, screen
@@ -73,6 +73,11 @@ CANCEL_REASON_REQUIRED = Refusal(
 NOT_TODAY = Refusal("not_today", "Check-in is on the day of the appointment, %(day)s.")
 TOO_EARLY_FOR_NO_SHOW = Refusal(
     "too_early", "The appointment starts at %(start)s. Mark a no-show only after that."
+)
+HOLD_GONE = Refusal(
+    "hold_gone",
+    "We kept that time for you for %(minutes)s minutes, and it has been released. Pick a "
+    "time again (it may still be free).",
 )
 
 PRACTITIONER_OVERLAP = "bookings_appointment_no_practitioner_overlap"
@@ -168,8 +173,11 @@ def assess(
     ignore=None,
     step=Step.BOOK,
     hours_left=None,
+    newcomer=None,
 ) -> Assessment:
-    """Check a proposed booking against every rule. The safety engine's
+    """Check a proposed booking against every rule. `patient` is None for
+    someone booking online who is not yet a patient: `newcomer` holds what
+    they typed ({"name": ..., "date_of_birth": ...}). The safety engine's
     refusals come first, all at once (`Refused`, with the earliest date that
     clears them), then the time (hours, time off, other appointments), so the
     front desk hears first what no other time would fix.
@@ -193,9 +201,13 @@ def assess(
     if not (practitioner.is_active and practitioner.user.is_active):
         raise PRACTITIONER_NOT_BOOKABLE.error(practitioner=practitioner)
 
-    history = MedicalHistory.objects.latest_for(patient)
-    safety = evaluate(
-        safety_case(
+    policy = _online_policy(procedure, practitioner, step)
+    if patient is None:
+        history = None
+        case = newcomer_case(**newcomer, procedure=procedure, day=day, step=step, now=now, **policy)
+    else:
+        history = MedicalHistory.objects.latest_for(patient)
+        case = safety_case(
             patient=patient,
             procedure=procedure,
             day=day,
@@ -205,14 +217,14 @@ def assess(
             history=history,
             attested=bool(attestation.strip()),
             hours_left=hours_left,
-            **_online_policy(procedure, practitioner, step),
+            **policy,
         )
-    )
+    safety = evaluate(case)
     if safety.refused:
         raise Refused(safety.refusals)
 
     schedule = Schedule.load(
-        first_day=day, last_day=day, practitioners=[practitioner], ignore=ignore
+        first_day=day, last_day=day, practitioners=[practitioner], ignore=ignore, now=now
     )
     if not schedule.within_working_time(practitioner.pk, starts_at, blocked_until):
         raise OUTSIDE_HOURS.error(practitioner=practitioner, **when)
@@ -225,16 +237,24 @@ def assess(
     return Assessment(starts_at, ends_at, blocked_until, safety, screening)
 
 
-def _lock(*, practitioners, patient):
+def _lock(*, practitioners, patient, now, keep=None):
     """Lock rows in a fixed order (practitioners by id, then the patient) so
-    that two services never wait on each other."""
+    that two services never wait on each other; then delete the lapsed holds
+    of those practitioners, which PostgreSQL's exclusion constraints would
+    otherwise still count (a constraint cannot read the clock)."""
     for practitioner in sorted(practitioners, key=lambda p: p.pk):
         Practitioner.objects.select_for_update().get(pk=practitioner.pk)
-    Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient is not None:
+        Patient.objects.select_for_update().get(pk=patient.pk)
+    Appointment.with_holds.expired_holds(now).filter(
+        practitioner__in=[p.pk for p in practitioners]
+    ).exclude(pk=keep).delete()
 
 
-def _check_patient_free(*, patient, assessment, ignore=None):
-    clashes = Appointment.objects.active().filter(patient=patient)
+def _check_patient_free(*, patient, assessment, now, ignore=None):
+    if patient is None:
+        return
+    clashes = Appointment.with_holds.occupying(now).filter(patient=patient)
     if ignore is not None:
         clashes = clashes.exclude(pk=ignore.pk)
     if clashes.overlapping(assessment.starts_at, assessment.blocked_until).exists():
@@ -329,7 +349,7 @@ def appointment_book(
     step=Step.BOOK,
 ) -> Appointment:
     now = now or timezone.now()
-    _lock(practitioners=[practitioner], patient=patient)
+    _lock(practitioners=[practitioner], patient=patient, now=now)
     assessment = assess(
         patient=patient,
         practitioner=practitioner,
@@ -339,7 +359,7 @@ def appointment_book(
         now=now,
         step=step,
     )
-    _check_patient_free(patient=patient, assessment=assessment)
+    _check_patient_free(patient=patient, assessment=assessment, now=now)
     appointment = Appointment(
         patient=patient,
         practitioner=practitioner,
@@ -393,7 +413,7 @@ def _reschedule(
     now = now or timezone.now()
     current = Appointment.objects.select_related("practitioner", "patient").get(pk=appointment.pk)
     practitioner = practitioner or current.practitioner
-    _lock(practitioners={current.practitioner, practitioner}, patient=current.patient)
+    _lock(practitioners={current.practitioner, practitioner}, patient=current.patient, now=now)
     appointment = _locked_appointment(
         appointment, allowed=[Appointment.Status.BOOKED], action="moved"
     )
@@ -412,7 +432,7 @@ def _reschedule(
         step=step,
         hours_left=_hours_left(appointment, now) if step == Step.PATIENT_MOVE else None,
     )
-    _check_patient_free(patient=current.patient, assessment=assessment, ignore=appointment)
+    _check_patient_free(patient=current.patient, assessment=assessment, now=now, ignore=appointment)
     appointment.practitioner = practitioner
     _apply(appointment, assessment, attestation=attestation, by=by, now=now)
     _full_clean(appointment)
@@ -615,3 +635,136 @@ def patient_book(*, patient, practitioner, procedure, starts_at, by, now=None) -
         now=now,
         step=Step.PATIENT_BOOK,
     )
+
+
+# Holds: a time kept while someone books online (migration bookings/0009)
+
+
+@transaction.atomic
+def appointment_hold(
+    *,
+    practitioner,
+    procedure,
+    starts_at,
+    by,
+    patient=None,
+    newcomer=None,
+    now=None,
+) -> Appointment:
+    """Keep `starts_at` for BOOKING_HOLD_MINUTES while a patient finishes
+    booking online: a `held` row that blocks the time for everyone else (the
+    same checks as a booking, and the same exclusion constraints on
+    PostgreSQL), but is no appointment on any page. Every rule the engine can
+    already judge runs now (the online policy, the window, age from the date
+    of birth typed); the rest runs again when the hold is booked."""
+    now = now or timezone.now()
+    _lock(practitioners=[practitioner], patient=patient, now=now)
+    assessment = assess(
+        patient=patient,
+        newcomer=newcomer,
+        practitioner=practitioner,
+        procedure=procedure,
+        starts_at=starts_at,
+        now=now,
+        step=Step.PATIENT_BOOK,
+    )
+    _check_patient_free(patient=patient, assessment=assessment, now=now)
+    hold = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
+        status=Appointment.Status.HELD,
+        held_until=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        booked_at=now,
+        booked_by=by,
+    )
+    _apply(hold, assessment, attestation="", by=by, now=now)
+    _full_clean(hold)
+    _save_guarded(hold, patient=patient, practitioner=practitioner, assessment=assessment)
+    return hold
+
+
+def _locked_hold(hold_pk):
+    hold = (
+        Appointment.with_holds.select_for_update()
+        .filter(pk=hold_pk, status=Appointment.Status.HELD)
+        .first()
+    )
+    if hold is None:
+        raise HOLD_GONE.error(minutes=settings.BOOKING_HOLD_MINUTES)
+    return hold
+
+
+@transaction.atomic
+def hold_extend(*, hold_pk, now=None) -> Appointment:
+    """Keep a hold BOOKING_HOLD_MINUTES from now (the patient has just proved
+    their email): refused once it has lapsed and someone else has the time."""
+    now = now or timezone.now()
+    hold = _locked_hold(hold_pk)
+    if hold.held_until <= now and (
+        Appointment.with_holds.occupying(now)
+        .filter(practitioner=hold.practitioner_id)
+        .exclude(pk=hold.pk)
+        .overlapping(hold.starts_at, hold.blocked_until)
+        .exists()
+    ):
+        raise HOLD_GONE.error(minutes=settings.BOOKING_HOLD_MINUTES)
+    hold.held_until = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    hold.save(update_fields=["held_until", "updated_at"])
+    return hold
+
+
+@transaction.atomic
+def hold_book(*, hold_pk, patient, by, now=None) -> Appointment:
+    """Turn a hold into the patient's booking, under every rule of the
+    PATIENT_BOOK step (the history is on file by now, so screening runs).
+    A lapsed hold still books if nobody has taken the time since."""
+    now = now or timezone.now()
+    hold = (
+        Appointment.with_holds.select_related("practitioner", "procedure")
+        .filter(pk=hold_pk, status=Appointment.Status.HELD)
+        .first()
+    )
+    if hold is None:
+        raise HOLD_GONE.error(minutes=settings.BOOKING_HOLD_MINUTES)
+    practitioner = hold.practitioner
+    _lock(practitioners=[practitioner], patient=patient, now=now, keep=hold_pk)
+    hold = _locked_hold(hold_pk)
+    assessment = assess(
+        patient=patient,
+        practitioner=practitioner,
+        procedure=hold.procedure,
+        starts_at=hold.starts_at,
+        now=now,
+        ignore=hold,
+        step=Step.PATIENT_BOOK,
+    )
+    _check_patient_free(patient=patient, assessment=assessment, now=now, ignore=hold)
+    hold.patient = patient
+    hold.status = Appointment.Status.BOOKED
+    hold.held_until = None
+    hold.booked_at = now
+    hold.booked_by = by
+    _apply(hold, assessment, attestation="", by=by, now=now)
+    _full_clean(hold)
+    _save_guarded(hold, patient=patient, practitioner=practitioner, assessment=assessment)
+    appointment = Appointment.objects.get(pk=hold.pk)
+    _record(
+        appointment,
+        AppointmentEvent.Kind.BOOKED,
+        by=by,
+        now=now,
+        starts_at=assessment.starts_at.isoformat(),
+        precare_flag=appointment.precare_flag,
+        online=True,
+    )
+    messages.appointment_booked(appointment, now=now, anticoagulants=assessment.anticoagulants)
+    return appointment
+
+
+@transaction.atomic
+def holds_release_expired(*, now=None) -> int:
+    """Delete every lapsed hold (manage.py release_expired_holds)."""
+    now = now or timezone.now()
+    deleted, _ = Appointment.with_holds.expired_holds(now).delete()
+    return deleted

@@ -287,6 +287,9 @@ BOOKING_GRID_MINUTES = int(envchoice("BOOKING_GRID_MINUTES", "5", ("5", "10", "1
 CONSENT_LINK_HOURS = envint("CONSENT_LINK_HOURS", 72, minimum=1, maximum=24 * 30)
 # Patients book online at most this many days ahead.
 ONLINE_BOOKING_DAYS_AHEAD = envint("ONLINE_BOOKING_DAYS_AHEAD", 90, minimum=7, maximum=365)
+# How long a time is kept while a patient finishes booking online (verifying
+# their email, answering the history); then it is free again by itself.
+BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 20, minimum=5, maximum=120)
 # Patients may cancel or move online until this many hours before the visit.
 CANCELLATION_NOTICE_HOURS = envint("CANCELLATION_NOTICE_HOURS", 48, minimum=0, maximum=24 * 14)
 # Lots expiring within this many days are flagged on the stock page and the dashboard.

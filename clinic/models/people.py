@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.roles import Role
 
+ONLINE_BOOKING_EMAIL = "online-booking@vermilion.invalid"
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -28,6 +30,18 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
+
+    def online_booking(self):
+        """Who books for a patient booking online without a portal login
+        (holds, then their booking): a login nobody can use."""
+        user, created = self.get_or_create(
+            email=ONLINE_BOOKING_EMAIL,
+            defaults={"full_name": "Online booking", "is_active": False},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        return user
 
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
