@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from bookings.ics import appointment_ics
+from bookings.models import Appointment
 from clinic import outbox
 from clinic.models import MedicalHistory, Notification, Texts, message_kind
 from treatments.aftercare import red_flags_for
@@ -67,6 +68,17 @@ def precare_instructions(appointment, *, anticoagulants=(), today=None):
     if appointment.precare_flag == "short_window":
         lines.append("Only the minimum time is left, so please start straight away.")
     return lines
+
+
+def assessment_instructions(assessment):
+    """The pre-care sentences of a booking not yet made (its confirm page);
+    none when the proposal was refused (`assessment` None)."""
+    if assessment is None:
+        return []
+    preview = Appointment(
+        precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
+    )
+    return precare_instructions(preview, anticoagulants=assessment.anticoagulants)
 
 
 def anticoagulants_of(patient):

@@ -372,3 +372,31 @@ class AppointmentEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %Y %H:%M}"
+
+
+class OnlineSignup(models.Model):
+    """Someone not yet a patient asking to book online: what they typed, the
+    time held for them, and whether they have proved the email is theirs
+    (a signed link with this row's nonce). Kept here rather than in the link,
+    so a name and date of birth never travel in a URL."""
+
+    hold = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80)
+    date_of_birth = models.DateField(_("date of birth"))
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("mobile phone"), max_length=20)
+    nonce = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="bookings_signup_created")]
+
+    def __str__(self):
+        return f"Online sign-up {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

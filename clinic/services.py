@@ -103,7 +103,7 @@ def _readable_name(text):
     )
 
 
-def _check_patient(patient, *, today):
+def _check_patient(patient, *, today, namesakes_allowed=False):
     unreadable = {
         name: NAME_UNREADABLE.error()
         for name in ("first_name", "last_name")
@@ -116,6 +116,8 @@ def _check_patient(patient, *, today):
         raise BORN_IN_FUTURE.error()
     if born and age_on(born, today) > 120:
         raise TOO_OLD.error()
+    if namesakes_allowed:
+        return
     duplicate = Patient.objects.filter(
         first_name__iexact=patient.first_name.strip(),
         last_name__iexact=patient.last_name.strip(),
@@ -137,6 +139,57 @@ def _save_patient(patient, now):
 def patient_create(*, created_by, now=None, **fields):
     patient = Patient(created_by=created_by, **{k: fields[k] for k in PATIENT_FIELDS})
     return _save_patient(patient, now)
+
+
+def patient_online_check(*, first_name, last_name, date_of_birth, email, phone, now=None):
+    """What someone booking online typed, checked as a new patient's details
+    would be (nothing saved): so a bad name or phone is said on the form,
+    before the email goes."""
+    patient = Patient(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        email=email,
+        phone=phone,
+    )
+    patient.full_clean(exclude=["search_text"])
+    _check_patient(patient, today=timezone.localdate(now), namesakes_allowed=True)
+
+
+@transaction.atomic
+def patient_online_sign_up(*, first_name, last_name, date_of_birth, email, phone, now=None):
+    """The patient behind an online booking whose email is proved. The same
+    name, date of birth and email as a patient on file is that patient (never
+    a second record, and nothing on file is changed by what was typed
+    online); otherwise a new patient. Whoever calls this must not let the
+    visitor tell the two apart."""
+    found = (
+        Patient.objects.filter(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            date_of_birth=date_of_birth,
+            email__iexact=email.strip(),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if found is not None:
+        return found
+    # Not the desk's namesake refusal: someone with the same name and date
+    # of birth but another email is, by the clinic's rule, another person,
+    # and refusing would tell the visitor that such a patient exists.
+    patient = Patient(
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        phone=phone,
+        email=email.strip().lower(),
+    )
+    patient.first_name, patient.last_name = patient.first_name.strip(), patient.last_name.strip()
+    patient.full_clean()
+    _check_patient(patient, today=timezone.localdate(now), namesakes_allowed=True)
+    patient.save()
+    return patient
 
 
 @transaction.atomic

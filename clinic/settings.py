@@ -287,6 +287,14 @@ BOOKING_GRID_MINUTES = int(envchoice("BOOKING_GRID_MINUTES", "5", ("5", "10", "1
 CONSENT_LINK_HOURS = envint("CONSENT_LINK_HOURS", 72, minimum=1, maximum=24 * 30)
 # Patients book online at most this many days ahead.
 ONLINE_BOOKING_DAYS_AHEAD = envint("ONLINE_BOOKING_DAYS_AHEAD", 90, minimum=7, maximum=365)
+# Whether someone who is not yet a patient may book on the public booking page
+# (/book/); off, the page still shows free times and asks them to call.
+ONLINE_BOOKING_NEW_PATIENTS = envbool("ONLINE_BOOKING_NEW_PATIENTS", True)
+# Minutes the emailed link of a new patient's online booking stays valid.
+ONLINE_BOOKING_LINK_MINUTES = envint("ONLINE_BOOKING_LINK_MINUTES", 30, minimum=5, maximum=24 * 60)
+# Online bookings started in an hour: per email, and (ten times as many) per
+# client address, shared by a household or an office.
+ONLINE_BOOKINGS_PER_HOUR = envint("ONLINE_BOOKINGS_PER_HOUR", 5, minimum=1, maximum=100)
 # How long a time is kept while a patient finishes booking online (verifying
 # their email, answering the history); then it is free again by itself.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 20, minimum=5, maximum=120)

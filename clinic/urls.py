@@ -38,6 +38,7 @@ urlpatterns = [
     path("sms/inbound/", outbox_views.sms_inbound, name="sms_inbound"),
     path("emails/", outbox_views.outbox, name="outbox"),
     path("portal/", include("clinic.pages.portal_urls")),
+    path("book-online/", include("clinic.pages.online_urls")),
     path(
         "portal/welcome/<uidb64>/<token>/",
         # Choosing the password logs the patient in: straight to the portal.

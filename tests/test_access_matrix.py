@@ -87,6 +87,17 @@ MATRIX = {
         rule(PATIENTS),
     ),
     "portal_history_reconfirm": ("post", lambda w: {}, rule(PATIENTS)),
+    # The public booking page (issue 16): open to all (a portal patient is
+    # sent on to their own booking page); the steps after the emailed link
+    # need the visitor's own verified session, which no persona has here.
+    "online_book": ("get", lambda w: {}, rule(EVERYONE, anonymous=OK)),
+    "online_details": ("get", lambda w: {}, rule(EVERYONE, anonymous=OK)),
+    "online_check_email": ("get", lambda w: {}, rule(EVERYONE, anonymous=OK)),
+    "online_verify": ("get", lambda w: {"token": "x"}, rule(EVERYONE, anonymous=OK)),
+    "online_history": ("get", lambda w: {}, rule(set(), anonymous=NO)),
+    "online_confirm": ("get", lambda w: {}, rule(set(), anonymous=NO)),
+    "online_done": ("get", lambda w: {}, rule(set(), anonymous=NO)),
+    "online_ics": ("get", lambda w: {}, rule(set(), anonymous=NO)),
     "portal_cancel": (
         "get",
         lambda w: {"pk": w["future"].pk},

@@ -42,6 +42,10 @@ class Attempt(models.Model):
         SIGN_PASSWORD = "sign_password", _("wrong password when signing")
         RESET_EMAIL = "reset_email", _("password reset asked for an email")
         RESET_ADDRESS = "reset_address", _("password reset asked from an address")
+        BOOK_EMAIL = "book_email", _("online booking asked for an email")
+        BOOK_ADDRESS = "book_address", _("online booking asked from an address")
+        VERIFY_ADDRESS = "verify_address", _("a bad online-booking link from an address")
+        CONFIRM_ADDRESS = "confirm_address", _("an online booking confirmed from an address")
 
     kind = models.CharField(max_length=20, choices=Kind)
     key = models.CharField(max_length=254)

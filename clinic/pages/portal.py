@@ -298,14 +298,7 @@ def portal_book_confirm(request):
         )
     except ValidationError as exc:
         refusal = exc
-    instructions = []
-    if assessment is not None:
-        preview = Appointment(
-            precare_stop_date=assessment.precare.stop_date, precare_flag=assessment.precare_flag
-        )
-        instructions = appointment_messages.precare_instructions(
-            preview, anticoagulants=assessment.anticoagulants
-        )
+    instructions = appointment_messages.assessment_instructions(assessment)
     return render(
         request,
         "bookings/portal_book_confirm.html",

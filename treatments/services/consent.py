@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Appointment
-from clinic.models import search_key
+from clinic.models import Patient, search_key
 from clinic.refusals import Refusal
 from treatments import messages
 from treatments.consent import consent_for, make_token, new_nonce
@@ -146,8 +146,13 @@ def consent_sign(
     last outstanding form is signed, the link is used up."""
     now = now or timezone.now()
     appointment = (
-        Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=appointment.pk)
     )
+    # Locked apart: PostgreSQL cannot lock the nullable side of the outer
+    # join (an appointment's patient is empty on a hold).
+    list(Patient.objects.select_for_update().filter(pk=appointment.patient_id).values_list("pk"))
     patient = appointment.patient
     if appointment.status not in SIGNABLE:
         raise CONSENT_APPOINTMENT_CLOSED.error(status=appointment.get_status_display().lower())

@@ -14,6 +14,7 @@ from django.utils import timezone
 from bookings.models import Appointment
 from bookings.safety import safety_case
 from bookings.services import appointment_complete
+from clinic.models import Patient
 from clinic.refusals import Refusal, Refused
 from clinic.roles import Role
 from treatments import messages
@@ -143,6 +144,22 @@ RECORD_FIELDS = (
 )
 
 
+def _locked_appointment(appointment):
+    """The appointment, its patient, practitioner and procedure, locked. The
+    patient's row is locked by a second statement: the appointment's patient
+    may be empty (a hold), and PostgreSQL cannot lock the nullable side of
+    the outer join that select_related() makes for it."""
+    locked = (
+        Appointment.objects.select_for_update(
+            of=("self", "practitioner", "practitioner__user", "procedure")
+        )
+        .select_related("patient", "practitioner__user", "procedure")
+        .get(pk=appointment.pk)
+    )
+    list(Patient.objects.select_for_update().filter(pk=locked.patient_id).values_list("pk"))
+    return locked
+
+
 def _treatment_day(record):
     return timezone.localdate(record.appointment.starts_at)
 
@@ -246,11 +263,7 @@ def same_day_check_record(*, appointment, by, now=None, **answers):
     assessment names the earliest new date)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    appointment = (
-        Appointment.objects.select_for_update()
-        .select_related("patient", "practitioner__user", "procedure")
-        .get(pk=appointment.pk)
-    )
+    appointment = _locked_appointment(appointment)
     _treating(appointment, by)
     if appointment.local_date != today:
         raise SAME_DAY_NOT_TODAY.error(day=appointment.local_date.strftime("%A %d %B %Y"))
@@ -289,11 +302,7 @@ def treatment_start(*, appointment, by, now=None):
     the treatment (history current and complete, nothing ruling it out, the
     window kept, age and toxin gap), and every consent it needs is signed."""
     now = now or timezone.now()
-    appointment = (
-        Appointment.objects.select_for_update()
-        .select_related("patient", "practitioner__user", "procedure")
-        .get(pk=appointment.pk)
-    )
+    appointment = _locked_appointment(appointment)
     existing = TreatmentRecord.objects.filter(appointment=appointment).first()
     if existing is not None:
         return existing
