@@ -42,6 +42,7 @@ def main():
         for database in ("postgres", "sqlite")
     }
     step("django-appointment", ["bench.peer", "10" if quick else "30"], timings)
+    step("logins", ["bench.logins", "2" if quick else "5"], timings)
     timings["total"] = time.perf_counter() - started
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "availability.json").write_text(json.dumps(results["availability"], indent=1))

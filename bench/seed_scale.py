@@ -248,6 +248,8 @@ class Command(BaseCommand):
 
     def practitioners(self, count):
         group = Group.objects.get(name=str(Role.PRACTITIONER))
+        # Hashed with the settings' first hasher (Argon2id since issue 20), so
+        # the load run's logins cost what a clinic's do.
         password = make_password("vermilion-demo")
         staff = []
         for n in range(count):

@@ -123,3 +123,26 @@ def envdatabase(name, default, *, environ=None):
             )
         config["CONN_HEALTH_CHECKS"] = True
     return config
+
+
+# OWASP Password Storage Cheat Sheet, Argon2id: configurations of equal
+# strength, (memory in KiB, passes), each with one degree of parallelism.
+OWASP_ARGON2ID = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def envargon2(environ=None):
+    """(memory KiB, passes) for Argon2id from ARGON2_MEMORY_KIB / ARGON2_TIME_COST.
+
+    Refuses a pair below every OWASP configuration: at least as much memory as
+    one of them with at least as many passes.
+    """
+    memory = envint("ARGON2_MEMORY_KIB", 19456, minimum=1, environ=environ)
+    passes = envint("ARGON2_TIME_COST", 2, minimum=1, maximum=20, environ=environ)
+    if not any(memory >= m and passes >= t for m, t in OWASP_ARGON2ID):
+        least = ", ".join(f"{m} KiB with {t}" for m, t in OWASP_ARGON2ID)
+        raise ImproperlyConfigured(
+            f"ARGON2_MEMORY_KIB={memory} with ARGON2_TIME_COST={passes} is weaker than "
+            f"OWASP's guidance for Argon2id. Use at least one of: {least} "
+            "(the default is 19456 with 2)."
+        )
+    return memory, passes

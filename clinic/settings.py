@@ -11,7 +11,16 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from clinic.env import envbool, envchoice, envdatabase, envint, envlist, envstr, envzone
+from clinic.env import (
+    envargon2,
+    envbool,
+    envchoice,
+    envdatabase,
+    envint,
+    envlist,
+    envstr,
+    envzone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -119,6 +128,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id first (clinic/hashers.py: its cost and why); the others only read
+# hashes made before, each rewritten as Argon2id at its owner's next login.
+PASSWORD_HASHERS = [
+    "clinic.hashers.ClinicArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+ARGON2_MEMORY_KIB, ARGON2_TIME_COST = envargon2()
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_HOURS", 24, minimum=1, maximum=24 * 14) * 3600
 
 LANGUAGE_CODE = "en-gb"
