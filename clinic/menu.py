@@ -44,6 +44,12 @@ GROUPS = [
         "Records",
         "bi-folder2-open",
         [
+            (
+                "treatments:reports",
+                "Patient reports",
+                "bi-chat-square-text",
+                "treatments.view_patientreport",
+            ),
             ("outbox", "Emails", "bi-envelope", "clinic.view_notification"),
             ("audit_log", "Audit", "bi-eye", "clinic.view_auditevent"),
         ],

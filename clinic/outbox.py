@@ -152,6 +152,48 @@ def rows(kind, *, patient, key, due_at, context, appointment=None, attachment=No
     return [row for row in written if row is not None]
 
 
+def staff_rows(kind, *, patient, key, due_at, context, to_email="", to_phone=""):
+    """The outbox rows of an alert to staff about `patient` (the treating
+    practitioner, the clinic's own mailbox): an email to `to_email` and,
+    when the kind goes as a text, a text to `to_phone` (E.164), each only when
+    given. Staff agreed to alerts by giving the number, so the patient's
+    choice about texts plays no part; an urgent kind's text goes at any hour.
+    Templates: `emails/<kind>*` and `sms/<kind>.txt`, with `to` = "email" or
+    "sms" in the context."""
+    kind = KINDS[str(kind)]
+    written = []
+    base = {"kind": kind.code, "patient": patient, "due_at": due_at, "next_attempt_at": due_at}
+    if to_email:
+        mail = _context(patient, None, {**context, "to": "email"})
+        written.append(
+            {
+                **base,
+                "channel": Notification.Channel.EMAIL,
+                "dedupe_key": f"email:{key}",
+                "to_email": to_email,
+                "subject": render_text(f"emails/{kind}_subject.txt", mail).strip(),
+                "body_text": render_text(f"emails/{kind}.txt", mail),
+                "body_html": render_to_string(f"emails/{kind}.html", mail),
+            }
+        )
+    if to_phone and kind.texts != Texts.NEVER:
+        due = due_at if kind.urgent else after_quiet_hours(due_at)
+        text = _context(patient, None, {**context, "to": "sms"})
+        written.append(
+            {
+                **base,
+                "channel": Notification.Channel.SMS,
+                "dedupe_key": f"sms:{key}",
+                "to_phone": to_phone,
+                "subject": "",
+                "body_text": render_text(f"sms/{kind}.txt", text).strip(),
+                "due_at": due,
+                "next_attempt_at": due,
+            }
+        )
+    return written
+
+
 def enqueue(kind, **row):
     """Write the outbox rows of one event (see rows()), each unless a row
     with its key exists already; returns the first (None when the patient can
@@ -250,7 +292,8 @@ def send_due(*, now=None, batch=50):
         notification = _claim(now)
         if notification is None:
             break
-        if notification.channel == Notification.Channel.SMS and _quiet(now):
+        urgent = getattr(KINDS.get(notification.kind), "urgent", False)
+        if notification.channel == Notification.Channel.SMS and _quiet(now) and not urgent:
             # Claimed late, at night: it waits for the morning.
             notification.status = Notification.Status.PENDING
             notification.next_attempt_at = after_quiet_hours(now)

@@ -259,6 +259,19 @@ CLINIC_PHONE = envstr("CLINIC_PHONE", "020 7946 0000")
 # For a patient worried after a treatment, outside opening hours. Empty: the
 # clinic's own number.
 CLINIC_OUT_OF_HOURS_PHONE = envstr("CLINIC_OUT_OF_HOURS_PHONE", "") or CLINIC_PHONE
+# Where a patient's red-flag report is sent beside the treating practitioner:
+# the clinic's mailbox (empty: the address mail is sent from) and, if set, a
+# mobile texted at any hour (E.164, e.g. +447700900123).
+CLINIC_ALERT_EMAIL = envstr("CLINIC_ALERT_EMAIL", "") or (
+    DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+)
+CLINIC_ALERT_PHONE = envstr("CLINIC_ALERT_PHONE", "")
+if CLINIC_ALERT_PHONE and not (
+    CLINIC_ALERT_PHONE.startswith("+") and CLINIC_ALERT_PHONE[1:].isdigit()
+):
+    raise ImproperlyConfigured(
+        "CLINIC_ALERT_PHONE must be a mobile number in E.164, e.g. +447700900123 (or empty)."
+    )
 
 # Texts (SMS), beside emails, for patients who agreed to them (clinic/sms.py).
 SMS_BACKENDS = {
@@ -318,5 +331,12 @@ ONLINE_BOOKINGS_PER_HOUR = envint("ONLINE_BOOKINGS_PER_HOUR", 5, minimum=1, maxi
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 20, minimum=5, maximum=120)
 # Patients may cancel or move online until this many hours before the visit.
 CANCELLATION_NOTICE_HOURS = envint("CANCELLATION_NOTICE_HOURS", 48, minimum=0, maximum=24 * 14)
+# Patients may report a problem (portal, aftercare-email link) for this many
+# days after a treatment; the link expires then. Reports about one treatment
+# in an hour, beyond which more are refused (the clinic has the others); bad
+# report links from one client address in an hour, beyond which it waits.
+PATIENT_REPORT_DAYS = envint("PATIENT_REPORT_DAYS", 28, minimum=1, maximum=365)
+PATIENT_REPORTS_PER_HOUR = envint("PATIENT_REPORTS_PER_HOUR", 5, minimum=1, maximum=50)
+REPORT_LINK_FAILURES_PER_HOUR = envint("REPORT_LINK_FAILURES_PER_HOUR", 20, minimum=1, maximum=1000)
 # Lots expiring within this many days are flagged on the stock page and the dashboard.
 STOCK_EXPIRY_WARNING_DAYS = envint("STOCK_EXPIRY_WARNING_DAYS", 60, minimum=1, maximum=366)

@@ -7,7 +7,7 @@ part of the role. HIDDEN: 404, the object is not one this user may see.
 not cover, so a new page cannot ship without its access decided.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +19,8 @@ from tests.factories import LotFactory, PractitionerFactory
 from tests.helpers import NOW, at, book, history, same_day, sign_consents
 from tests.two_factor import verified_login
 from treatments import services
-from treatments.models import Prescription, Procedure
+from treatments.models import PatientReport, Prescription, Procedure, TreatmentRecord
+from treatments.reports import report_token
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +212,32 @@ MATRIX = {
         lambda w: {"pk": w["prescription"].pk},
         rule({*CLINICIANS, "manager"}),
     ),
+    # Patients' problem reports (issue 18): the portal's form and the page
+    # after it; the aftercare email's link (no login; another patient's
+    # login is refused); the staff list (the front desk sees who and when)
+    # and a report in full (clinicians and managers).
+    "portal_report": (
+        "get",
+        lambda w: {"record_pk": w["signed"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
+    "portal_report_sent": (
+        "get",
+        lambda w: {"pk": w["report"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
+    "treatments:report_link": (
+        "get",
+        lambda w: {"token": w["report_token"]},
+        rule({*STAFF, "patient_a"}, patient_b=NO, anonymous=OK),
+    ),
+    "treatments:report_link_sent": (
+        "get",
+        lambda w: {"token": w["report_token"]},
+        rule({*STAFF, "patient_a"}, patient_b=NO, anonymous=OK),
+    ),
+    "treatments:reports": ("get", lambda w: {}, rule(STAFF)),
+    "treatments:report": ("get", lambda w: {"pk": w["report"].pk}, rule({*CLINICIANS, "manager"})),
     # Withdrawing: an independent prescriber (neither practitioner here is) or a manager.
     "treatments:prescription_withdraw": (
         "post",
@@ -330,8 +357,21 @@ def world(
         by=front_desk,
         now=at(date(2026, 11, 26), "15:55"),
     )
+    signed = signed_record(patient_a, practitioner, filler, at(date(2026, 11, 30), "10:00"))
     return {
         "a": patient_a,
+        "signed": signed,
+        "report": PatientReport.objects.create(
+            patient=patient_a,
+            record=signed,
+            via=PatientReport.Via.PORTAL,
+            concern=PatientReport.Concern.SWELLING,
+            vision=False,
+            pain=False,
+            skin=False,
+            breathing=False,
+        ),
+        "report_token": report_token(signed),
         "history_a": history_a,
         "future": future,
         "signature": signature,
@@ -351,6 +391,23 @@ def world(
             "manager": manager,
         },
     }
+
+
+def signed_record(patient, practitioner, procedure, starts_at):
+    """A signed treatment record from yesterday, written straight to the
+    database (the pages only read it)."""
+    appointment = book(patient, practitioner, procedure, starts_at)
+    return TreatmentRecord.objects.create(
+        appointment=appointment,
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
+        started_at=NOW - timedelta(days=1),
+        medical_history=patient.histories.first(),
+        status=TreatmentRecord.Status.SIGNED,
+        signed_at=NOW - timedelta(days=1),
+        signed_by=practitioner.user,
+    )
 
 
 def outcome(response):

@@ -20,8 +20,17 @@ from clinic.medical import ALL_NO, Anticoagulant
 from clinic.models import MedicalHistory, Notification, Patient
 from tests.factories import LotFactory
 from tests.helpers import NOW, at, book, history
+from tests.test_access_matrix import signed_record
 from treatments import services
-from treatments.models import ConsentSignature, InjectionLine, Lot, Product, TreatmentRecord
+from treatments.models import (
+    ConsentSignature,
+    InjectionLine,
+    Lot,
+    PatientReport,
+    Product,
+    TreatmentRecord,
+)
+from treatments.reports import report_token
 from treatments.safety.precare import Verdict, precare_check
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +59,7 @@ def counts():
         ConsentSignature,
         TreatmentRecord,
         InjectionLine,
+        PatientReport,
     )
     return [model.objects.count() for model in models] + [
         list(Lot.objects.values_list("quantity_remaining", flat=True))
@@ -282,6 +292,12 @@ form_data = st.dictionaries(
             "start",
             "practitioner",
             "procedure",
+            "vision",
+            "pain",
+            "skin",
+            "breathing",
+            "concern",
+            "description",
             *ALL_NO,
         ]
     ),
@@ -321,11 +337,40 @@ def test_posting_anything_to_the_patient_forms(client, patient_a, injector, flip
     with rolled_back():
         history(patient_a)
         appointment = book(patient_a, injector, flip, at(date(2026, 12, 1), "10:00"))
+        treated = signed_record(patient_a, injector, flip, at(date(2026, 12, 2), "10:00"))
         client.force_login(patient_a.user)
         for url in [
             reverse("portal_history"),
             reverse("portal_cancel", args=[appointment.pk]),
             reverse("treatments:portal_consent", args=[appointment.pk]),
+            reverse("portal_report", args=[treated.pk]),
+            reverse("treatments:report_link", args=[report_token(treated)]),
         ]:
             with rolled_back():
                 assert client.post(url, data).status_code < 500, url
+
+
+answers = st.sampled_from([True, False, None])
+
+
+@EXAMPLES
+@given(
+    flags=st.fixed_dictionaries(dict.fromkeys(("vision", "pain", "skin", "breathing"), answers)),
+    concern=st.text(max_size=20) | st.sampled_from(["", "lump", "other"]),
+    description=st.text(max_size=2100),
+    via=st.sampled_from(["portal", "link", "fax"]),
+)
+def test_patient_report_submit(patient_a, injector, filler, flags, concern, description, via):
+    with rolled_back():
+        history(patient_a)
+        record = signed_record(patient_a, injector, filler, at(date(2026, 12, 2), "10:00"))
+        attempt(
+            lambda: services.patient_report_submit(
+                record=record,
+                via=via,
+                answers=flags,
+                concern=concern,
+                description=description,
+                now=NOW,
+            )
+        )

@@ -99,6 +99,7 @@ PARAMETERS = {
     "online_details": ["procedure", "practitioner", "start"],
     "treatments:stock": ["show"],
     "treatments:recall": ["lot"],
+    "treatments:reports": ["show", "page"],
     "bookings:day": ["date"],
     "bookings:week": ["date", "practitioner"],
     "bookings:book": ["q", "practitioner", "date", "time"],

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import DateInput, ServiceForm
 from treatments import services
+from treatments.aftercare import RED_FLAG_QUESTIONS
 from treatments.models import (
     InjectionLine,
     Lot,
+    PatientReport,
     PrescriberAssessment,
     Product,
     ProductDose,
@@ -347,3 +349,44 @@ class WithdrawalForm(ServiceForm):
         max_length=200,
         help_text=_("E.g. 'Now pregnant', 'New medicine that interacts', 'Written in error'."),
     )
+
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class PatientReportForm(ServiceForm):
+    """A patient's problem report: the red-flag questions (yes or no; once
+    one is yes the rest may be left), what is wrong and their own words.
+    Whether the answers are an emergency is the safety engine's to say."""
+
+    concern = forms.ChoiceField(
+        label=_("Pick what fits best"),
+        choices=[("", _("Choose one")), *PatientReport.Concern.choices],
+        required=False,
+    )
+    description = forms.CharField(
+        label=_("Tell us in your own words"),
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": services.DESCRIPTION_LIMIT}),
+        required=False,
+        help_text=_("Where, since when, and whether it is getting better or worse."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for question in RED_FLAG_QUESTIONS:
+            self.fields[question.code] = forms.ChoiceField(
+                label=question.question,
+                help_text=question.hint,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+        self.order_fields([q.code for q in RED_FLAG_QUESTIONS] + ["concern", "description"])
+
+    def questions(self):
+        return [self[q.code] for q in RED_FLAG_QUESTIONS]
+
+    def answers(self):
+        """{code: True, False or None (not answered)} from the cleaned data."""
+        words = {"yes": True, "no": False}
+        return {q.code: words.get(self.cleaned_data.get(q.code)) for q in RED_FLAG_QUESTIONS}

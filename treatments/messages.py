@@ -1,19 +1,25 @@
 """The messages of the clinical records: consent links, aftercare when a
-record is signed, and the rebooking recall on its follow-up date. Written
-through the base layer's outbox (clinic.outbox), in the caller's transaction."""
+record is signed (with the link to report a problem), the rebooking recall on
+its follow-up date, and the alerts a red-flag report raises. Written through
+the base layer's outbox (clinic.outbox), in the caller's transaction."""
 
 from datetime import datetime
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.messages import RECALL, RECALL_TIME
 from clinic import outbox
 from clinic.models import Texts, message_kind
 from treatments.aftercare import red_flags_for
+from treatments.reports import report_token
 
 CONSENT = message_kind("consent", "Consent to sign", texts=Texts.ALWAYS)
 AFTERCARE = message_kind("aftercare", "Aftercare instructions")
+REPORT_ALERT = message_kind(
+    "report_alert", "Red-flag report (alert to staff)", texts=Texts.ALWAYS, urgent=True
+)
 
 
 def consent_requested(appointment, *, url, request_pk, now):
@@ -41,6 +47,9 @@ def treatment_signed(record, *, now):
             "record": record,
             "lines": [x for x in record.postcare_given.splitlines() if x.strip()],
             "red_flags": red_flags_for(appointment.procedure.agents),
+            "report_url": settings.SITE_URL
+            + reverse("treatments:report_link", args=[report_token(record)]),
+            "report_days": settings.PATIENT_REPORT_DAYS,
         },
     )
     if record.rebook_date:
@@ -52,3 +61,35 @@ def treatment_signed(record, *, now):
             due_at=max(now, timezone.make_aware(datetime.combine(record.rebook_date, RECALL_TIME))),
             context={"record": record},
         )
+
+
+def report_alert(report, *, now):
+    """A red-flag report: an email (and a text where there is a number) to the
+    treating practitioner and to the clinic, due now, in the report's own
+    transaction. They name the patient and their number so the call back
+    needs nothing else; the answers in full are on the report's page."""
+    record = report.record
+    practitioner = record.practitioner
+    context = {
+        "report": report,
+        "record": record,
+        "signs": [q.sign for q in report.red_flags],
+        "url": settings.SITE_URL + reverse("treatments:report", args=[report.pk]),
+    }
+    recipients = [
+        ("practitioner", practitioner.user.email, practitioner.alert_phone),
+        ("clinic", settings.CLINIC_ALERT_EMAIL, settings.CLINIC_ALERT_PHONE),
+    ]
+    rows = []
+    for who, email, phone in recipients:
+        rows += outbox.staff_rows(
+            REPORT_ALERT,
+            patient=report.patient,
+            key=f"report:{report.pk}:{who}",
+            due_at=now,
+            context={**context, "recipient": who},
+            to_email=email,
+            to_phone=phone,
+        )
+    outbox.enqueue_all(rows)
+    return rows

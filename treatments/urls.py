@@ -54,6 +54,13 @@ urlpatterns += [
 ]
 
 urlpatterns += [
+    path("report/<str:token>/", views.report_link, name="report_link"),
+    path("report/<str:token>/sent/", views.report_link_sent, name="report_link_sent"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<int:pk>/", views.report_detail, name="report"),
+]
+
+urlpatterns += [
     path("appointments/<int:appointment_pk>/tablet/", tablet.tablet_start, name="tablet_start"),
     path("tablet/", tablet.tablet_sign, name="tablet_sign"),
     path("tablet/locked/", tablet.tablet_locked, name="tablet_locked"),

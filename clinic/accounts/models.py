@@ -46,6 +46,7 @@ class Attempt(models.Model):
         BOOK_ADDRESS = "book_address", _("online booking asked from an address")
         VERIFY_ADDRESS = "verify_address", _("a bad online-booking link from an address")
         CONFIRM_ADDRESS = "confirm_address", _("an online booking confirmed from an address")
+        REPORT_LINK = "report_link", _("a bad problem-report link from an address")
 
     kind = models.CharField(max_length=20, choices=Kind)
     key = models.CharField(max_length=254)

@@ -1,4 +1,5 @@
-"""The outbox: one row per message (an email or a text) to a patient.
+"""The outbox: one row per message (an email or a text) to a patient, or to
+staff about a patient (an alert).
 
 It belongs to the base layer: any layer writes to it (clinic.outbox) and
 `send_due_notifications` sends it. The table keeps its first name,
@@ -35,6 +36,8 @@ class MessageKind:
     # A message sent this long after it was due would only confuse (a reminder
     # when the sender had been down): it is withdrawn instead.
     shelf_life: timedelta | None = None
+    # Texts of an urgent kind (an alert to staff) go at any hour.
+    urgent: bool = False
 
     def __str__(self):
         return self.code
@@ -43,10 +46,10 @@ class MessageKind:
 KINDS: dict[str, MessageKind] = {}
 
 
-def message_kind(code, label, *, texts=Texts.NEVER, shelf_life=None) -> MessageKind:
+def message_kind(code, label, *, texts=Texts.NEVER, shelf_life=None, urgent=False) -> MessageKind:
     """Register a kind of message; the layer that writes it calls this once,
     at import. Returns the kind, whose `code` goes in `Notification.kind`."""
-    kind = MessageKind(code, label, Texts(texts), shelf_life)
+    kind = MessageKind(code, label, Texts(texts), shelf_life, urgent)
     if KINDS.setdefault(code, kind) != kind:
         raise ValueError(f"Message kind {code!r} is registered twice, differently.")
     return kind

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.phones import to_e164
 from clinic.roles import Role
 
 ONLINE_BOOKING_EMAIL = "online-booking@vermilion.invalid"
@@ -187,6 +188,15 @@ class Practitioner(models.Model):
         unique=True,
         help_text=_("The secret part of the practitioner's calendar feed address."),
     )
+    alert_phone = models.CharField(
+        _("mobile for urgent alerts"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Texted at any hour when a patient they treated reports a red flag (e.g. a change "
+            "in sight). Blank: the alert goes by email only."
+        ),
+    )
 
     objects = PractitionerQuerySet.as_manager()
 
@@ -212,6 +222,13 @@ class Practitioner(models.Model):
             )
         if self.registration_number and not self.regulator:
             raise ValidationError({"regulator": _("Say which regulator the number is with.")})
+        if self.alert_phone:
+            number = to_e164(self.alert_phone, valid=True)
+            if number is None:
+                raise ValidationError(
+                    {"alert_phone": _("Give a mobile number a text can reach, e.g. 07700 900123.")}
+                )
+            self.alert_phone = number
 
     @property
     def registration(self):

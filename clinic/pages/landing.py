@@ -15,6 +15,7 @@ from clinic.pages import dashboard
 from clinic.paging import Window
 from clinic.roles import Role
 from treatments.consent import attach_consent
+from treatments.models import PatientReport
 
 LANDING_PAGES = {
     Role.PRACTITIONER: "practitioner_home",
@@ -77,6 +78,11 @@ def practitioner_home(request):
             ),
             "feed_url": settings.SITE_URL
             + reverse("practitioner_feed", args=[request.user.practitioner.feed_token]),
+            # Reports from the patients they treated, until reviewed (red flags first).
+            "reports": PatientReport.objects.awaiting_review()
+            .filter(record__practitioner__user=request.user)
+            .select_related("patient", "record__procedure")
+            .urgent_first(),
         },
     )
 

@@ -1,7 +1,8 @@
 """The patient portal in one place: the patient's appointments and what to do
-before each, booking, moving and cancelling online, the medical history and
-texts. A page of the top layer: it combines bookings, clinical records and the
-people. (The consent page stays with consent: treatments.views.portal_consent.)"""
+before each, booking, moving and cancelling online, the medical history,
+texts, and reporting a problem after a treatment. A page of the top layer: it
+combines bookings, clinical records and the people. (The consent page stays
+with consent: treatments.views.portal_consent.)"""
 
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -35,9 +36,11 @@ from clinic.forms import MedicalHistoryForm, ReasonForm, TextsForm, post_data
 from clinic.models import MedicalHistory, Patient, Practitioner
 from clinic.params import DayField, read_query
 from clinic.roles import Role
+from treatments import views as treatment_views
 from treatments.consent import attach_consent
-from treatments.models import Procedure, TreatmentRecord
+from treatments.models import PatientReport, Procedure, TreatmentRecord
 from treatments.safety.engine import TOO_LATE_TO_CHANGE, Step
+from treatments.services import reportable_since
 
 PortalMoveQuery = type("PortalMoveQuery", (forms.Form,), {"from": DayField()})
 
@@ -89,8 +92,10 @@ def portal_home(request):
         record.appointment_id: record
         for record in TreatmentRecord.objects.signed().filter(patient=patient)
     }
+    since = reportable_since(now)
     for appointment in past:
         appointment.record = records.get(appointment.pk)
+        appointment.reportable = bool(appointment.record and appointment.record.started_at >= since)
     return render(
         request,
         "bookings/portal_home.html",
@@ -370,3 +375,31 @@ def portal_history_reconfirm(request):
         source=MedicalHistory.Source.PATIENT,
     )
     return redirect("portal_home" if called.ok else "portal_history")
+
+
+@role_required(Role.PATIENT)
+def portal_report(request, record_pk):
+    """Tell the clinic about a problem after one of your treatments."""
+    record = get_object_or_404(
+        TreatmentRecord.objects.signed()
+        .filter(patient__user=request.user)
+        .select_related("patient", "practitioner", "procedure"),
+        pk=record_pk,
+    )
+    return treatment_views.report_page(
+        request,
+        record=record,
+        via=PatientReport.Via.PORTAL,
+        sent=lambda report: redirect("portal_report_sent", pk=report.pk),
+    )
+
+
+@role_required(Role.PATIENT)
+def portal_report_sent(request, pk):
+    report = get_object_or_404(
+        PatientReport.objects.filter(patient__user=request.user).select_related(
+            "record__procedure", "record__practitioner"
+        ),
+        pk=pk,
+    )
+    return treatment_views.report_sent_page(request, report)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("history/", portal.portal_history, name="portal_history"),
     path("history/reconfirm/", portal.portal_history_reconfirm, name="portal_history_reconfirm"),
     path("texts/", portal.portal_texts, name="portal_texts"),
+    path("treatments/<int:record_pk>/report/", portal.portal_report, name="portal_report"),
+    path("reports/<int:pk>/", portal.portal_report_sent, name="portal_report_sent"),
 ]

@@ -23,6 +23,8 @@ from treatments.models import (
     ConsentRequest,
     ConsentSignature,
     InjectionLine,
+    PatientReport,
+    PatientReportReview,
     PrescriberAssessment,
     Prescription,
     PrescriptionItem,
@@ -80,6 +82,10 @@ def patient_records(patient: Patient) -> dict:
         "treatment_records": records,
         "injections": InjectionLine.objects.filter(record__in=records).order_by("pk"),
         "addenda": Addendum.objects.filter(record__in=records).order_by("pk"),
+        "problem_reports": PatientReport.objects.filter(patient=patient).order_by("submitted_at"),
+        "problem_report_reviews": PatientReportReview.objects.filter(
+            report__patient=patient
+        ).order_by("reviewed_at"),
         "emails": Notification.objects.filter(patient=patient).order_by("due_at"),
         "who_read_the_records": AuditEvent.objects.filter(patient=patient)
         .select_related("user")

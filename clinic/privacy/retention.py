@@ -29,6 +29,8 @@ from treatments.models import (
     ConsentRequest,
     ConsentSignature,
     InjectionLine,
+    PatientReport,
+    PatientReportReview,
     PrescriberAssessment,
     Prescription,
     PrescriptionItem,
@@ -95,6 +97,8 @@ def patient_purge(*, patient: Patient, now) -> None:
     user = patient.user
     read_by_or_about = Q(patient=patient) | (Q(user=user) if user else Q(pk__in=[]))
     for queryset in (
+        PatientReportReview.objects.filter(report__patient=patient),
+        PatientReport.objects.filter(patient=patient),
         InjectionLine.objects.filter(record__in=records),
         Addendum.objects.filter(record__in=records),
         records,

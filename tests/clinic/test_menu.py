@@ -23,19 +23,26 @@ def test_a_manager_sees_four_pages_and_three_groups(manager):
         "Book",
         "Patients",
         ("Clinic", ["Stock", "Lot recall", "Catalog", "Consent forms"]),
-        ("Records", ["Emails", "Audit"]),
+        ("Records", ["Patient reports", "Emails", "Audit"]),
         ("Admin", ["Staff security", "Admin site"]),
     ]
 
 
 def test_a_group_of_one_page_is_that_page(front_desk, practitioner):
-    assert _labels(menu_for(front_desk)) == ["Front desk", "Calendar", "Book", "Patients", "Emails"]
+    assert _labels(menu_for(front_desk)) == [
+        "Front desk",
+        "Calendar",
+        "Book",
+        "Patients",
+        ("Records", ["Patient reports", "Emails"]),
+    ]
     assert _labels(menu_for(practitioner.user)) == [
         "My day",
         "Calendar",
         "Book",
         "Patients",
         "Stock",
+        "Patient reports",
     ]
 
 

@@ -24,6 +24,7 @@ from treatments.safety.engine import (
     PatientFacts,
     Prescribed,
     ProcedureFacts,
+    Report,
     Rule,
     SameDay,
     Step,
@@ -126,6 +127,7 @@ MATRIX = {
     R.DOSES: {S.LINE_ADD, S.SIGN},
     R.REBOOK_GAP: {S.FOLLOW_UP, S.SIGN},
     R.PRESCRIPTION: {S.TREATMENT_START, S.LINE_ADD, S.SIGN},
+    R.RED_FLAGS: {S.PATIENT_REPORT},
 }
 
 # For each rule, a case maker that breaks it at a given step: the cell is
@@ -154,10 +156,14 @@ BREAKERS = {
         new_dose=pom("2"),
         doses=(pom("2"),) if step == S.SIGN else (),
     ),
+    # A patient reports a change in their sight after the treatment.
+    R.RED_FLAGS: lambda step: case(step, report=Report(yes=frozenset({"vision"}))),
 }
 
 # Rules that only flag at some steps (the history is needed by treatment).
 FLAG_ONLY = {(R.HISTORY, step) for step in (*BOOKING, S.CHECK_IN)}
+# Rules that never refuse: a red flag is an emergency (call 999, the clinic is told).
+EMERGENCY_ONLY = {(R.RED_FLAGS, S.PATIENT_REPORT)}
 
 
 def test_the_matrix_is_complete():
@@ -179,6 +185,8 @@ def test_each_cell(rule, step):
         assert not findings, f"{rule} is not checked at {step}"
     elif (rule, step) in FLAG_ONLY:
         assert outcomes == {Outcome.FLAG}
+    elif (rule, step) in EMERGENCY_ONLY:
+        assert outcomes == {Outcome.EMERGENCY}
     else:
         assert Outcome.REFUSE in outcomes, f"{rule} must refuse at {step}"
 
@@ -491,3 +499,47 @@ def test_the_record_relies_on_the_newest_valid_prescription():
     assert relied_on(c).pk == 2
     assert relied_on(treated(S.SIGN, old, gone, doses=(pom("2"),))).pk == 1
     assert relied_on(treated(S.SIGN, gone, doses=(pom("2"),))) is None
+
+
+# A patient's report after a treatment (issue 18): any red flag answered yes
+# is an emergency, whatever was injected; anything else is for review.
+
+RED_FLAG_CODES = ["vision", "pain", "skin", "breathing"]
+
+
+def reported(*yes, parts=(FLIP,)):
+    return evaluate(case(S.PATIENT_REPORT, parts=parts, report=Report(yes=frozenset(yes))))
+
+
+@pytest.mark.parametrize("code", RED_FLAG_CODES)
+@pytest.mark.parametrize("parts", [(FLIP,), (FILLER,), (FLIP, FILLER)])
+def test_each_red_flag_alone_is_an_emergency_after_any_treatment(code, parts):
+    assessment = reported(code, parts=parts)
+    assert assessment.emergency
+    assert [f.code for f in assessment.findings] == ["red_flag_reported"]
+
+
+def test_no_red_flag_is_for_the_practitioners_review():
+    assessment = reported()
+    assert not assessment.emergency and not assessment.refused
+    assert [(f.outcome, f.code) for f in assessment.findings] == [
+        (Outcome.FLAG, "report_for_review")
+    ]
+
+
+def test_every_red_flag_is_named_once_in_the_questions_order():
+    (finding,) = reported(*reversed(RED_FLAG_CODES)).findings
+    signs = finding.params["signs"]
+    named = [signs.index(word) for word in ("sight", "pain", "skin", "swallowing")]
+    assert named == sorted(named)
+
+
+def test_an_unknown_answer_is_not_a_red_flag():
+    assert not reported("itching").emergency
+
+
+def test_the_red_flag_questions_cover_each_sign_the_aftercare_names():
+    from treatments.aftercare import RED_FLAG_QUESTIONS, RED_FLAGS
+
+    assert [q.code for q in RED_FLAG_QUESTIONS] == RED_FLAG_CODES
+    assert sum(len(flags.signs) for flags in RED_FLAGS) == len(RED_FLAG_QUESTIONS)

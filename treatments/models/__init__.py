@@ -32,3 +32,8 @@ from treatments.models.records import (  # noqa: F401
     TreatmentRecord,
     TreatmentRecordQuerySet,
 )
+from treatments.models.reports import (  # noqa: F401
+    PatientReport,
+    PatientReportQuerySet,
+    PatientReportReview,
+)

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from clinic.refusals import Refusal
 from clinic.rules import HistoryState, add_months, age_on
+from treatments.aftercare import RED_FLAG_QUESTIONS
 from treatments.rules import (
     FILLER_PER_LIP_WARNING,
     MINIMUM_AGE,
@@ -46,6 +47,7 @@ class Step(StrEnum):
     LINE_ADD = "line_add"  # an injection is charted
     SIGN = "sign"  # the record is signed
     FOLLOW_UP = "follow_up"  # review and rebook dates are set
+    PATIENT_REPORT = "patient_report"  # the patient reports a problem afterwards
 
 
 PATIENT_STEPS = frozenset({Step.PATIENT_BOOK, Step.PATIENT_MOVE, Step.PATIENT_CANCEL})
@@ -65,12 +67,14 @@ class Rule(StrEnum):
     DOSES = "doses"
     REBOOK_GAP = "rebook_gap"
     PRESCRIPTION = "prescription"
+    RED_FLAGS = "red_flags"
 
 
 class Outcome(StrEnum):
     CLEAR = "clear"
     FLAG = "flag"  # allowed; the practitioner reviews
     REFUSE = "refuse"
+    EMERGENCY = "emergency"  # the patient calls 999 now; the clinic is told at once
 
 
 # Refusals and flags, each a code paired with its message.
@@ -241,6 +245,15 @@ PRESCRIPTION_EXCEEDED = Refusal(
     "prescriber to reassess the patient.",
     field="amount",
 )
+RED_FLAG_REPORTED = Refusal(
+    "red_flag_reported",
+    "Red flags reported: %(signs)s. The patient was told to call 999 now. Call them back at "
+    "once and record what happened.",
+)
+REPORT_FOR_REVIEW = Refusal(
+    "report_for_review",
+    "No red flags reported: for the treating practitioner to review and answer.",
+)
 
 
 # What the engine reads. Plain values: services fill them from the database.
@@ -362,6 +375,14 @@ class Prescribed:
 
 
 @dataclass(frozen=True)
+class Report:
+    """A patient's report of a problem after a treatment: the codes of the
+    red-flag questions (treatments.aftercare.RED_FLAG_QUESTIONS) answered yes."""
+
+    yes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Case:
     step: Step
     today: date
@@ -385,6 +406,7 @@ class Case:
     # The patient's prescriptions, and the procedure's prescription-only products.
     prescriptions: tuple[Prescribed, ...] = ()
     prescription_only: frozenset[str] = frozenset()
+    report: Report | None = None  # PATIENT_REPORT: what the patient answered
 
 
 @dataclass(frozen=True)
@@ -425,6 +447,10 @@ class Assessment:
     @property
     def refused(self):
         return bool(self.refusals)
+
+    @property
+    def emergency(self):
+        return any(f.outcome == Outcome.EMERGENCY for f in self.findings)
 
     @property
     def earliest(self):
@@ -882,6 +908,19 @@ def prescription_rule(case):
     return findings
 
 
+def red_flags_rule(case):
+    """A patient's report: any red flag answered yes is an emergency, whatever
+    was injected and however long ago (the patient is told to call 999 first;
+    the treating practitioner and the clinic are alerted at once). Anything
+    else goes to the practitioner's review list."""
+    yes = case.report.yes if case.report else frozenset()
+    signs = [q.sign for q in RED_FLAG_QUESTIONS if q.code in yes]
+    if signs:
+        params = {"signs": "; ".join(signs)}
+        return [Finding(Rule.RED_FLAGS, Outcome.EMERGENCY, RED_FLAG_REPORTED, params)]
+    return [Finding(Rule.RED_FLAGS, Outcome.FLAG, REPORT_FOR_REVIEW)]
+
+
 S = Step
 # The matrix: each rule and the steps it is checked at.
 APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
@@ -901,16 +940,18 @@ APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
         prescription_rule,
         frozenset({S.TREATMENT_START, S.LINE_ADD, S.SIGN}),
     ),
+    Rule.RED_FLAGS: (red_flags_rule, frozenset({S.PATIENT_REPORT})),
 }
 
 
 def evaluate(case: Case) -> Assessment:
-    """Every verdict for `case`, refusals first, in the matrix's rule order."""
+    """Every verdict for `case`, emergencies and refusals first, in the
+    matrix's rule order."""
     findings = []
     for check, steps in APPLIES.values():
         if case.step in steps:
             findings.extend(check(case))
-    order = {Outcome.REFUSE: 0, Outcome.FLAG: 1, Outcome.CLEAR: 2}
+    order = {Outcome.EMERGENCY: 0, Outcome.REFUSE: 1, Outcome.FLAG: 2, Outcome.CLEAR: 3}
     findings.sort(key=lambda f: order[f.outcome])
     precare = precare_for(case) if case.step in BOOKING_STEPS else None
     return Assessment(case, tuple(findings), precare)

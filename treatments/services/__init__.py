@@ -1,5 +1,5 @@
 """Writes of the treatments app, by concern: stock, consent, prescriptions,
-treatment records.
+treatment records, patients' problem reports.
 Everything is importable from here, as `treatments.services.<name>`."""
 
 from treatments.services.consent import (  # noqa: F401
@@ -72,6 +72,23 @@ from treatments.services.records import (  # noqa: F401
     same_day_window_start,
     treatment_sign,
     treatment_start,
+)
+from treatments.services.reports import (  # noqa: F401
+    DESCRIPTION_LIMIT,
+    REPORT_ANSWER_EACH,
+    REPORT_NOT_SIGNED,
+    REPORT_TOO_LONG,
+    REPORT_TOO_MANY,
+    REPORT_WHAT_IS_WRONG,
+    REPORT_WINDOW_CLOSED,
+    REVIEW_DONE,
+    REVIEW_NOT_ALLOWED,
+    REVIEW_NOTE_MISSING,
+    REVIEW_NOTE_TOO_LONG,
+    patient_report_review,
+    patient_report_submit,
+    report_assess,
+    reportable_since,
 )
 from treatments.services.stock import (  # noqa: F401
     LOT_ALREADY_EXPIRED,

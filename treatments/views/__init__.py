@@ -1,5 +1,6 @@
 """The treatments pages, a module per concern: stock (the catalog layer),
-consent, prescriptions and records (the clinical records)."""
+consent, prescriptions, records and patients' problem reports (the clinical
+records)."""
 
 from treatments.views.consent import (
     consent_form_edit,
@@ -28,6 +29,14 @@ from treatments.views.records import (
     record_start,
     same_day_check,
 )
+from treatments.views.reports import (
+    report_detail,
+    report_link,
+    report_link_sent,
+    report_page,
+    report_sent_page,
+    reports,
+)
 from treatments.views.stock import catalog, lot_receive, stock, stock_filters
 
 __all__ = [
@@ -53,6 +62,12 @@ __all__ = [
     "record_save",
     "record_sign",
     "record_start",
+    "report_detail",
+    "report_link",
+    "report_link_sent",
+    "report_page",
+    "report_sent_page",
+    "reports",
     "same_day_check",
     "stock",
     "stock_filters",
