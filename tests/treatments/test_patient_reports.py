@@ -482,3 +482,16 @@ def test_a_staff_user_without_a_role_is_refused(client, signed):
     nobody = UserFactory()
     client.force_login(nobody)
     assert client.get(reverse("treatments:reports")).status_code == 403
+
+
+def test_the_treatment_record_lists_what_the_patient_reported(client, signed, manager):
+    urgent = submit(signed, answers={"skin": True})
+    routine = submit(signed, concern="bruising", now=DAY - timedelta(minutes=1))
+    services.patient_report_review(report=routine, by=signed.practitioner.user, note="Fine")
+    for user in (signed.practitioner.user, manager):
+        client.force_login(user)
+        page = client.get(reverse("treatments:record", args=[signed.pk])).content.decode()
+        section = page[page.index('id="patient-reports"') :]
+        assert reverse("treatments:report", args=[urgent.pk]) in section
+        assert reverse("treatments:report", args=[routine.pk]) in section
+        assert "waiting for review" in section and "reviewed by Pat Injector" in section

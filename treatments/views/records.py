@@ -153,6 +153,10 @@ def _record_page(request, record, *, status=200, **forms):
         ),
         "consents": record.consents.select_related("form"),
         "addenda": record.addenda.select_related("author"),
+        # What the patient reported afterwards (issue 18), for those who may read it.
+        "patient_reports": record.patient_reports.select_related("review__reviewed_by")
+        if request.user.has_perm("treatments.read_patientreport")
+        else (),
         "line_form": forms.get("line_form") or InjectionForm(record=record, on=today),
         "details_form": forms.get("details_form") or RecordForm(initial=initial),
         "sign_form": sign_form,
