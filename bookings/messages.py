@@ -124,9 +124,10 @@ def _reminders(appointment, *, now, instructions, moves=0):
     return rows
 
 
-def appointment_booked(appointment, *, now, anticoagulants=None):
-    """`anticoagulants`: the names from the patient's latest history, when the
-    caller has it (the booking service does), to save reading it again."""
+def appointment_booked(appointment, *, now, anticoagulants=None, treated_agents=None):
+    """`anticoagulants`: the names from the patient's latest history, and
+    `treated_agents`: the agents of the patient's treatments here, when the
+    caller has them (the booking service does), to save reading them again."""
     if anticoagulants is None:
         anticoagulants = anticoagulants_of(appointment.patient)
     instructions = precare_instructions(
@@ -145,7 +146,8 @@ def appointment_booked(appointment, *, now, anticoagulants=None):
     )
     reminders = _reminders(appointment, now=now, instructions=instructions)
     outbox.enqueue_all([*confirmation, *reminders])
-    _withdraw_recalls(appointment, now=now)
+    if treated_agents is None or treated_agents & set(appointment.procedure.agents):
+        _withdraw_recalls(appointment, now=now)
 
 
 # The rebooking recall: written when a treatment is signed (treatments.messages),
@@ -157,7 +159,9 @@ RECALL_TIME = time(9)
 def _withdraw_recalls(appointment, *, now):
     """A booking answers the recall for what it books: pending recalls of the
     patient's earlier treatments with the same agent (toxin, filler) are
-    withdrawn, in one UPDATE."""
+    withdrawn, in one UPDATE. A recall is written when a treatment is signed,
+    which completes its appointment: a patient with no completed appointment
+    of the agent has none to withdraw (appointment_booked skips the UPDATE)."""
     agents = appointment.procedure.agents
     outbox.withdraw(
         Notification.objects.filter(

@@ -10,6 +10,7 @@ thinners the patient takes (only when they take any).
 from datetime import date
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings.models import Appointment
@@ -56,22 +57,22 @@ def procedure_facts(procedure) -> ProcedureFacts:
     )
 
 
-def _appointments(patient, exclude):
-    """(past treatments, other active bookings) of the patient, in one query:
-    a combined procedure's agents come from its parts (a row each)."""
+def _appointments(patient, exclude, now=None):
+    """(past treatments, other active bookings, occupied times) of the
+    patient, in one query: a combined procedure's agents come from its parts
+    (a row each). With `now`, the patient's own holds that have not lapsed
+    are read too, for the occupied times only: a hold is no booking to the
+    engine's rules."""
+    active = Q(status__in=Appointment.ACTIVE)
+    if now is not None:
+        active |= Q(status=Appointment.Status.HELD, held_until__gt=now)
     rows = (
-        Appointment.objects.filter(
-            patient=patient,
-            status__in=[
-                Appointment.Status.COMPLETED,
-                Appointment.Status.BOOKED,
-                Appointment.Status.CHECKED_IN,
-            ],
-        )
+        Appointment.with_holds.filter(active, patient=patient)
         .exclude(pk=getattr(exclude, "pk", None))
         .values_list(
             "pk",
             "starts_at",
+            "blocked_until",
             "status",
             "procedure__name",
             "procedure__agent",
@@ -79,16 +80,18 @@ def _appointments(patient, exclude):
         )
     )
     found = {}
-    for pk, starts_at, status, name, agent, part_agent in rows:
-        entry = found.setdefault(pk, [timezone.localdate(starts_at), status, name, set()])
-        entry[3].update(a for a in (agent, part_agent) if a)
-    past, booked = [], []
-    for day, status, name, agents in found.values():
+    for pk, starts_at, blocked_until, status, name, agent, part_agent in rows:
+        entry = found.setdefault(pk, [starts_at, blocked_until, status, name, set()])
+        entry[4].update(a for a in (agent, part_agent) if a)
+    past, booked, occupied = [], [], []
+    for starts_at, blocked_until, status, name, agents in found.values():
+        occupied.append((starts_at, blocked_until))
+        day = timezone.localdate(starts_at)
         if status == Appointment.Status.COMPLETED:
             past.append(PastTreatment(day, frozenset(agents)))
-        else:
+        elif status != Appointment.Status.HELD:
             booked.append(OtherAppointment(day, name, frozenset(agents)))
-    return past, booked
+    return past, booked, occupied
 
 
 def _stated_elsewhere(history):
@@ -99,13 +102,14 @@ def _stated_elsewhere(history):
 
 
 def patient_facts(
-    patient, *, today: date, history=_UNLOADED, exclude=None, load_windows=True
+    patient, *, today: date, history=_UNLOADED, exclude=None, load_windows=True, now=None
 ) -> PatientFacts:
     """Everything the engine needs to know about `patient`; `exclude` is the
-    appointment being moved or treated (not "another" appointment)."""
+    appointment being moved or treated (not "another" appointment). With
+    `now`, the times the patient occupies come too (holds included)."""
     if history is _UNLOADED:
         history = MedicalHistory.objects.latest_for(patient)
-    past, booked = _appointments(patient, exclude)
+    past, booked, occupied = _appointments(patient, exclude, now)
     thinners = list(getattr(history, "otc_blood_thinners", None) or [])
     windows = ()
     if thinners and load_windows:
@@ -123,6 +127,7 @@ def patient_facts(
         past=tuple(past + _stated_elsewhere(history)),
         booked=tuple(booked),
         substance_windows=windows,
+        occupied=tuple(occupied),
     )
 
 
@@ -137,7 +142,7 @@ def safety_case(
         today=today,
         day=day,
         procedure=procedure_facts(procedure),
-        patient=patient_facts(patient, today=today, history=history, exclude=exclude),
+        patient=patient_facts(patient, today=today, history=history, exclude=exclude, now=now),
         notice_hours=settings.CANCELLATION_NOTICE_HOURS,
         phone=settings.CLINIC_PHONE,
         **extra,

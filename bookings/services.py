@@ -5,19 +5,21 @@ transaction and raises ValidationError with a stable `code` (a module
 constant's name in lower case) and a message that says what to do. A refusal
 saves nothing.
 
-Double booking is prevented twice. The service locks the practitioner's row
-(and the patient's) before it checks for overlaps, so concurrent bookings of
-one practitioner queue; on SQLite the IMMEDIATE transaction already serialises
-writers. On PostgreSQL, exclusion constraints over the occupied time range
-(migration bookings/0002) are the last line: if anything slipped past the
-check, the insert fails and the caller gets the same "just taken" refusal.
+Double booking is prevented twice. The services check for overlaps first;
+on PostgreSQL, exclusion constraints over the occupied time range (migration
+bookings/0002) then refuse whatever two concurrent bookings let past the
+check, and the caller gets the same "just taken" refusal. The patient's row is
+locked before the checks (`_lock`), so two bookings of one patient queue and
+the second sees the first under every rule of the engine. On SQLite the
+IMMEDIATE transaction serialises writers, which does both.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -25,7 +27,7 @@ from bookings import messages
 from bookings.availability import APPOINTMENT, TIME_OFF, Schedule
 from bookings.models import Appointment, AppointmentEvent
 from bookings.safety import newcomer_case, procedure_facts, safety_case
-from clinic.models import MedicalHistory, Patient, Practitioner
+from clinic.models import MedicalHistory, Patient
 from clinic.refusals import Refusal, Refused
 from treatments.rules import Screening, screen
 from treatments.safety import engine
@@ -106,6 +108,21 @@ class Assessment:
     @property
     def precare(self):
         return self.safety.precare
+
+    @property
+    def treated_agents(self):
+        """The agents of the patient's treatments here (not elsewhere)."""
+        return {
+            agent
+            for past in self.safety.case.patient.past
+            if not past.elsewhere
+            for agent in past.agents
+        }
+
+    @property
+    def occupied(self):
+        """(start, end) of the times the patient already occupies."""
+        return self.safety.case.patient.occupied
 
     @property
     def attested(self):
@@ -238,26 +255,53 @@ def assess(
 
 
 def _lock(*, practitioners, patient, now, keep=None):
-    """Lock rows in a fixed order (practitioners by id, then the patient) so
-    that two services never wait on each other; then delete the lapsed holds
-    of those practitioners, which PostgreSQL's exclusion constraints would
-    otherwise still count (a constraint cannot read the clock)."""
-    for practitioner in sorted(practitioners, key=lambda p: p.pk):
-        Practitioner.objects.select_for_update().get(pk=practitioner.pk)
-    if patient is not None:
-        Patient.objects.select_for_update().get(pk=patient.pk)
-    Appointment.with_holds.expired_holds(now).filter(
-        practitioner__in=[p.pk for p in practitioners]
-    ).exclude(pk=keep).delete()
+    """Before a booking's checks: lock the patient's row, so that two
+    bookings of one patient (two practitioners, two desks) queue and the
+    second sees the first (the 90-day gap, their other appointments); then
+    delete the lapsed holds that PostgreSQL's exclusion constraints would
+    otherwise still count (a constraint cannot read the clock): the
+    practitioners' and the patient's own. One statement when there are none,
+    the usual case.
+
+    The practitioner's row is not locked: on PostgreSQL the exclusion
+    constraint refuses a second booking of their time however close the two
+    come (`_save_guarded`). On SQLite the IMMEDIATE transaction already
+    serialises writers, and a lapsed hold blocks nothing there (every check
+    reads holds with the clock), so there is nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    table = Appointment._meta.db_table
+    lapsed = (
+        f"SELECT 1 FROM {table} a WHERE a.status = %s AND a.held_until <= %s "
+        "AND a.id <> %s AND (a.practitioner_id = ANY(%s)"
+    )
+    params = [Appointment.Status.HELD, now, keep or 0, sorted({p.pk for p in practitioners})]
+    with connection.cursor() as cursor:
+        if patient is None:
+            cursor.execute(f"SELECT EXISTS ({lapsed}))", params)
+        else:
+            cursor.execute(
+                f"SELECT EXISTS ({lapsed} OR a.patient_id = p.id)) "
+                f"FROM {Patient._meta.db_table} p WHERE p.id = %s FOR UPDATE OF p",
+                [*params, patient.pk],
+            )
+        row = cursor.fetchone()
+    if row is None:
+        raise Patient.DoesNotExist(f"Patient {patient.pk} is no longer on file.")
+    if row[0]:
+        whose = Q(practitioner__in=params[3])
+        if patient is not None:
+            whose |= Q(patient=patient)
+        Appointment.with_holds.expired_holds(now).filter(whose).exclude(pk=keep).delete()
 
 
-def _check_patient_free(*, patient, assessment, now, ignore=None):
+def _check_patient_free(*, patient, assessment):
+    """The patient's other appointments and live holds were read with the
+    engine's facts, under the patient's lock (`assess`, `_lock`)."""
     if patient is None:
         return
-    clashes = Appointment.with_holds.occupying(now).filter(patient=patient)
-    if ignore is not None:
-        clashes = clashes.exclude(pk=ignore.pk)
-    if clashes.overlapping(assessment.starts_at, assessment.blocked_until).exists():
+    starts_at, until = assessment.starts_at, assessment.blocked_until
+    if any(s < until and e > starts_at for s, e in assessment.occupied):
         raise PATIENT_BUSY.error(**_who_when(patient, assessment))
 
 
@@ -359,7 +403,7 @@ def appointment_book(
         now=now,
         step=step,
     )
-    _check_patient_free(patient=patient, assessment=assessment, now=now)
+    _check_patient_free(patient=patient, assessment=assessment)
     appointment = Appointment(
         patient=patient,
         practitioner=practitioner,
@@ -379,7 +423,12 @@ def appointment_book(
         starts_at=assessment.starts_at.isoformat(),
         precare_flag=appointment.precare_flag,
     )
-    messages.appointment_booked(appointment, now=now, anticoagulants=assessment.anticoagulants)
+    messages.appointment_booked(
+        appointment,
+        now=now,
+        anticoagulants=assessment.anticoagulants,
+        treated_agents=assessment.treated_agents,
+    )
     return appointment
 
 
@@ -432,7 +481,7 @@ def _reschedule(
         step=step,
         hours_left=_hours_left(appointment, now) if step == Step.PATIENT_MOVE else None,
     )
-    _check_patient_free(patient=current.patient, assessment=assessment, now=now, ignore=appointment)
+    _check_patient_free(patient=current.patient, assessment=assessment)
     appointment.practitioner = practitioner
     _apply(appointment, assessment, attestation=attestation, by=by, now=now)
     _full_clean(appointment)
@@ -668,7 +717,7 @@ def appointment_hold(
         now=now,
         step=Step.PATIENT_BOOK,
     )
-    _check_patient_free(patient=patient, assessment=assessment, now=now)
+    _check_patient_free(patient=patient, assessment=assessment)
     hold = Appointment(
         patient=patient,
         practitioner=practitioner,
@@ -684,13 +733,24 @@ def appointment_hold(
     return hold
 
 
-def _locked_hold(hold_pk):
+def _locked_hold(hold_pk, *, now):
+    """The hold, locked; HOLD_GONE when it was released, or when it has
+    lapsed and someone else has the time since (a lapsed hold is not
+    always deleted at once: on SQLite it blocks nothing and waits for the
+    sweep)."""
     hold = (
         Appointment.with_holds.select_for_update()
         .filter(pk=hold_pk, status=Appointment.Status.HELD)
         .first()
     )
-    if hold is None:
+    if hold is None or (
+        hold.held_until <= now
+        and Appointment.with_holds.occupying(now)
+        .filter(practitioner=hold.practitioner_id)
+        .exclude(pk=hold.pk)
+        .overlapping(hold.starts_at, hold.blocked_until)
+        .exists()
+    ):
         raise HOLD_GONE.error(minutes=settings.BOOKING_HOLD_MINUTES)
     return hold
 
@@ -700,15 +760,7 @@ def hold_extend(*, hold_pk, now=None) -> Appointment:
     """Keep a hold BOOKING_HOLD_MINUTES from now (the patient has just proved
     their email): refused once it has lapsed and someone else has the time."""
     now = now or timezone.now()
-    hold = _locked_hold(hold_pk)
-    if hold.held_until <= now and (
-        Appointment.with_holds.occupying(now)
-        .filter(practitioner=hold.practitioner_id)
-        .exclude(pk=hold.pk)
-        .overlapping(hold.starts_at, hold.blocked_until)
-        .exists()
-    ):
-        raise HOLD_GONE.error(minutes=settings.BOOKING_HOLD_MINUTES)
+    hold = _locked_hold(hold_pk, now=now)
     hold.held_until = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
     hold.save(update_fields=["held_until", "updated_at"])
     return hold
@@ -729,7 +781,7 @@ def hold_book(*, hold_pk, patient, by, now=None) -> Appointment:
         raise HOLD_GONE.error(minutes=settings.BOOKING_HOLD_MINUTES)
     practitioner = hold.practitioner
     _lock(practitioners=[practitioner], patient=patient, now=now, keep=hold_pk)
-    hold = _locked_hold(hold_pk)
+    hold = _locked_hold(hold_pk, now=now)
     assessment = assess(
         patient=patient,
         practitioner=practitioner,
@@ -739,7 +791,7 @@ def hold_book(*, hold_pk, patient, by, now=None) -> Appointment:
         ignore=hold,
         step=Step.PATIENT_BOOK,
     )
-    _check_patient_free(patient=patient, assessment=assessment, now=now, ignore=hold)
+    _check_patient_free(patient=patient, assessment=assessment)
     hold.patient = patient
     hold.status = Appointment.Status.BOOKED
     hold.held_until = None
@@ -758,7 +810,12 @@ def hold_book(*, hold_pk, patient, by, now=None) -> Appointment:
         precare_flag=appointment.precare_flag,
         online=True,
     )
-    messages.appointment_booked(appointment, now=now, anticoagulants=assessment.anticoagulants)
+    messages.appointment_booked(
+        appointment,
+        now=now,
+        anticoagulants=assessment.anticoagulants,
+        treated_agents=assessment.treated_agents,
+    )
     return appointment
 
 

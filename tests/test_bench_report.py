@@ -45,3 +45,14 @@ def test_the_document_has_a_place_for_every_section_the_report_writes():
     text = report.DOC.read_text()
     for name in ("run", "targets", "data", "pages", "plans", "load", "peer", "logins"):
         assert re.search(rf"<!-- bench:{name} -->\n.*?\n<!-- /bench:{name} -->", text, re.S), name
+
+
+def test_the_page_bench_counts_no_savepoint_of_its_own_rollback_wrapper():
+    from bench.pages import _counted
+
+    queries = [
+        {"sql": 'SAVEPOINT "s1_x1"'},
+        {"sql": 'INSERT INTO "bookings_appointment" ...'},
+        {"sql": 'RELEASE SAVEPOINT "s1_x1"'},
+    ]
+    assert [q["sql"] for q in _counted(queries)] == ['INSERT INTO "bookings_appointment" ...']

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time as clock
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -179,3 +179,98 @@ def test_sqlite_writers_fail_in_deferred_mode_which_is_why_we_use_immediate(tmp_
     results = _sqlite_race(tmp_path, "DEFERRED")
     assert results["locked"] > 0
     assert results["rows"] == 1
+
+
+def _book_both(patient, bookings):
+    """One patient, two bookings at once (two desks, two practitioners)."""
+    barrier = threading.Barrier(len(bookings))
+    results = []
+
+    def attempt(practitioner, procedure, starts_at):
+        barrier.wait()
+        try:
+            services.appointment_book(
+                patient=patient,
+                practitioner=practitioner,
+                procedure=procedure,
+                starts_at=starts_at,
+                booked_by=practitioner.user,
+                now=NOW,
+            )
+            results.append("booked")
+        except ValidationError as exc:
+            results.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=booking) for booking in bookings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture
+def one_patient(db):
+    patient = PatientFactory()
+    history(patient)
+    return patient
+
+
+def _two_flips(injector, second_injector, flip):
+    # A day apart: no overlap for any constraint to see, but whichever lip
+    # flip is booked second is flagged: the other breaks the toxin gap.
+    return [(injector, flip, SLOT), (second_injector, flip, SLOT + timedelta(days=1))]
+
+
+@pytest.fixture
+def verdicts(monkeypatch):
+    """The engine's codes for each booking the service assesses."""
+    seen = []
+    original = services.assess
+
+    def spied(**kwargs):
+        assessment = original(**kwargs)
+        seen.append(assessment.safety.codes())
+        return assessment
+
+    monkeypatch.setattr(services, "assess", spied)
+    return seen
+
+
+def _flagged(verdicts):
+    return sum("toxin_booked_nearby" in codes for codes in verdicts)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_without_the_patient_lock_neither_booking_sees_the_other(
+    one_patient, injector, second_injector, flip, slow_check, without_lock, verdicts
+):
+    results = _book_both(one_patient, _two_flips(injector, second_injector, flip))
+    assert results == ["booked", "booked"]
+    assert _flagged(verdicts) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_patient_lock_makes_the_second_booking_see_the_first(
+    one_patient, injector, second_injector, flip, slow_check, verdicts
+):
+    # Issue 20: the practitioner's row is no longer locked (the exclusion
+    # constraint guards their time); the patient's row still is, so two desks
+    # booking one patient at once queue, and the second hears of the first.
+    results = _book_both(one_patient, _two_flips(injector, second_injector, flip))
+    assert results == ["booked", "booked"]
+    assert _flagged(verdicts) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_patient_at_one_time_with_two_practitioners_is_booked_once(
+    one_patient, injector, second_injector, flip, slow_check
+):
+    results = _book_both(one_patient, [(injector, flip, SLOT), (second_injector, flip, SLOT)])
+    assert sorted(results) == ["booked", "patient_busy"]
+    assert Appointment.objects.filter(patient=one_patient).count() == 1

@@ -16,7 +16,7 @@ and fails when a rule or a step is added without its row.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -319,6 +319,11 @@ class PatientFacts:
     # {substance code: (minimum, recommended) days}, for the blood thinners
     # this patient takes that the clinic asks a longer window for.
     substance_windows: tuple[tuple[str, int, int], ...] = ()
+    # (start, end) of every time the patient already occupies (appointments
+    # and their own holds that have not lapsed), when the reader was given
+    # `now`: the booking service checks the new time against these, so that
+    # "is the patient free?" is no query of its own.
+    occupied: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
