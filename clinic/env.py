@@ -5,6 +5,7 @@ what is accepted, so a typo in a deployment stops the process at start-up
 instead of surfacing later as odd behaviour.
 """
 
+import json
 import os
 import zoneinfo
 
@@ -61,6 +62,22 @@ def envlist(name, default, *, environ=None):
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envjson(name, default, *, environ=None):
+    """A JSON object (a storage's OPTIONS, say), or `default` when unset."""
+    value = _raw(name, environ)
+    if value is None or not value.strip():
+        return default
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(
+            f'{name} is not a JSON object. Write it as {{"key": "value", ...}}.'
+        )
+    return parsed
 
 
 def envchoice(name, default, choices, *, environ=None):

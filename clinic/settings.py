@@ -17,6 +17,7 @@ from clinic.env import (
     envchoice,
     envdatabase,
     envint,
+    envjson,
     envlist,
     envstr,
     envzone,
@@ -160,6 +161,38 @@ STORAGES = {
         ),
     },
 }
+# Clinical photographs (issue 19): a storage of their own, private. The files
+# are never under STATIC_URL or MEDIA_URL; treatments.views.photos serves
+# them after a permission check. The default is a folder on the local disk
+# (PHOTO_ROOT, outside static/ and media); any Django storage works by
+# configuration, e.g. S3-compatible object storage through django-storages:
+# PHOTO_STORAGE_BACKEND=storages.backends.s3.S3Storage and PHOTO_STORAGE_OPTIONS
+# as a JSON object (bucket_name, endpoint_url, default_acl "private"...).
+PHOTO_ROOT = Path(envstr("PHOTO_ROOT", str(BASE_DIR / "private" / "photos"))).resolve()
+for public in (*STATICFILES_DIRS, STATIC_ROOT):
+    if PHOTO_ROOT.is_relative_to(Path(public).resolve()):
+        raise ImproperlyConfigured(
+            f"PHOTO_ROOT={PHOTO_ROOT} is inside {public}, which is served to anyone. "
+            "Choose a folder outside the static files."
+        )
+PHOTO_STORAGE_BACKEND = envstr("PHOTO_STORAGE_BACKEND", "clinic.storage.PrivateFileSystemStorage")
+STORAGES["photos"] = {
+    "BACKEND": PHOTO_STORAGE_BACKEND,
+    "OPTIONS": envjson(
+        "PHOTO_STORAGE_OPTIONS",
+        {
+            "location": str(PHOTO_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    ),
+}
+PHOTO_MAX_MB = envint("PHOTO_MAX_MB", 15, minimum=1, maximum=50)
+# More pixels than any camera at the chair takes: a decompression bomb.
+PHOTO_MAX_PIXELS = envint("PHOTO_MAX_MEGAPIXELS", 60, minimum=1, maximum=200) * 1_000_000
+# Django keeps uploads over this in a temporary file rather than in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # Tests run with DEBUG off but without collectstatic; let WhiteNoise find files.
 WHITENOISE_USE_FINDERS = DEBUG or envbool("WHITENOISE_USE_FINDERS", False)
 

@@ -110,3 +110,40 @@ def same_day(appointment, *, now, by=None, **answers):
         now=now,
         **{**SAME_DAY_CLEAR, **answers},
     )
+
+
+GPS = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
+
+
+def photo_file(name="lips.jpg", *, size=(300, 200), gps=False, orientation=None, fmt="JPEG"):
+    """An uploaded photo: a JPEG (or `fmt`) made with Pillow, with GPS and a
+    camera model in its EXIF when `gps`, and an EXIF orientation if given."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    image = Image.new("RGB", size, (200, 90, 90))
+    image.paste((90, 40, 40), (0, 0, size[0] // 2, size[1] // 3))  # which way is up
+    exif = Image.Exif()
+    if gps:
+        exif[0x0110] = "Clinic Tablet 9"  # Model
+        exif[0x8825] = GPS  # GPSInfo
+    if orientation:
+        exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **({"exif": exif} if len(exif) else {}))
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def take_photos(appointment, *, phase="before", view="front", files=None, by=None, now=NOW):
+    from treatments import services
+
+    return services.photo_upload(
+        appointment=appointment,
+        phase=phase,
+        view=view,
+        files=files or [photo_file()],
+        by=by or appointment.practitioner.user,
+        now=now,
+    )

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from bookings import services as booking_services
 from tests.factories import LotFactory, PractitionerFactory
-from tests.helpers import NOW, at, book, history, same_day, sign_consents
+from tests.helpers import NOW, at, book, history, same_day, sign_consents, take_photos
 from tests.two_factor import verified_login
 from treatments import services
 from treatments.models import PatientReport, Prescription, Procedure, TreatmentRecord
@@ -238,6 +238,28 @@ MATRIX = {
     ),
     "treatments:reports": ("get", lambda w: {}, rule(STAFF)),
     "treatments:report": ("get", lambda w: {"pk": w["report"].pk}, rule({*CLINICIANS, "manager"})),
+    # Clinical photos (issue 19): practitioners take them; managers see them;
+    # the front desk and patients never do, the bytes included.
+    "treatments:photos": (
+        "get",
+        lambda w: {"appointment_pk": w["record"].appointment_id},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:photo_upload": (
+        "post",
+        lambda w: {"appointment_pk": w["record"].appointment_id},
+        rule(CLINICIANS),
+    ),
+    "treatments:photo_image": (
+        "get",
+        lambda w: {"pk": w["photo"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:photo_thumbnail": (
+        "get",
+        lambda w: {"pk": w["photo"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
     # Withdrawing: an independent prescriber (neither practitioner here is) or a manager.
     "treatments:prescription_withdraw": (
         "post",
@@ -358,7 +380,9 @@ def world(
         now=at(date(2026, 11, 26), "15:55"),
     )
     signed = signed_record(patient_a, practitioner, filler, at(date(2026, 11, 30), "10:00"))
+    (photo,) = take_photos(today)
     return {
+        "photo": photo,
         "a": patient_a,
         "signed": signed,
         "report": PatientReport.objects.create(

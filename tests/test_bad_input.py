@@ -27,6 +27,7 @@ from treatments.models import (
     InjectionLine,
     Lot,
     PatientReport,
+    Photo,
     Product,
     TreatmentRecord,
 )
@@ -60,6 +61,7 @@ def counts():
         TreatmentRecord,
         InjectionLine,
         PatientReport,
+        Photo,
     )
     return [model.objects.count() for model in models] + [
         list(Lot.objects.values_list("quantity_remaining", flat=True))
@@ -371,6 +373,30 @@ def test_patient_report_submit(patient_a, injector, filler, flags, concern, desc
                 answers=flags,
                 concern=concern,
                 description=description,
+                now=NOW,
+            )
+        )
+
+
+@EXAMPLES
+@given(
+    data=st.binary(max_size=2000) | st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"]),
+    name=st.text(max_size=200),
+    phase=st.sampled_from(["before", "review", "after", "", "during"]),
+    view=st.sampled_from(["front", "lips", "", "top"]),
+)
+def test_photo_upload(healthy, injector, flip, data, name, phase, view):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with rolled_back():
+        appointment = book(healthy, injector, flip, at(date(2026, 12, 2), "10:00"))
+        attempt(
+            lambda: services.photo_upload(
+                appointment=appointment,
+                phase=phase,
+                view=view,
+                files=[SimpleUploadedFile(name or "x", data)],
+                by=injector.user,
                 now=NOW,
             )
         )

@@ -12,6 +12,7 @@ from treatments.models import (
     InjectionLine,
     Lot,
     PatientReport,
+    Photo,
     PrescriberAssessment,
     Product,
     ProductDose,
@@ -390,3 +391,38 @@ class PatientReportForm(ServiceForm):
         """{code: True, False or None (not answered)} from the cleaned data."""
         words = {"yes": True, "no": False}
         return {q.code: words.get(self.cleaned_data.get(q.code)) for q in RED_FLAG_QUESTIONS}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class PhotoUploadForm(ServiceForm):
+    """At the chair: the tablet's camera (`camera`, which opens it) or files
+    from the device (`files`). The service checks every file."""
+
+    phase = forms.ChoiceField(label=_("When"), choices=Photo.Phase, widget=forms.RadioSelect)
+    view = forms.ChoiceField(label=_("View"), choices=Photo.View, widget=forms.RadioSelect)
+    camera = MultipleFileField(
+        label=_("Take a photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    files = MultipleFileField(
+        label=_("Choose files"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "multiple": True}),
+    )

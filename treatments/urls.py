@@ -65,3 +65,15 @@ urlpatterns += [
     path("tablet/", tablet.tablet_sign, name="tablet_sign"),
     path("tablet/locked/", tablet.tablet_locked, name="tablet_locked"),
 ]
+
+# Clinical photos (issue 19): the bytes only through these checked views.
+urlpatterns += [
+    path("appointments/<int:appointment_pk>/photos/", views.appointment_photos, name="photos"),
+    path(
+        "appointments/<int:appointment_pk>/photos/upload/",
+        views.photo_upload,
+        name="photo_upload",
+    ),
+    path("photos/<int:pk>/photo.jpg", views.photo_image, name="photo_image"),
+    path("photos/<int:pk>/thumbnail.jpg", views.photo_thumbnail, name="photo_thumbnail"),
+]

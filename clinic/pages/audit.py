@@ -27,6 +27,7 @@ READ_KINDS = {
         Q(what__startswith="treatment record") | Q(what="patient chart"),
     ),
     "consent": ("Consents and signatures", Q(what__startswith="consent")),
+    "photos": ("Clinical photos", Q(what__startswith="photo")),
     "search": ("Patient searches", Q(what="patient search")),
     "recall": ("Lot recalls", Q(what="lot recall")),
     "feed": ("Calendar feeds", Q(what="calendar feed")),

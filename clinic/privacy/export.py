@@ -2,7 +2,8 @@
 
 One zip: a JSON file per kind of record (every field, as Django serialises
 it), the drawn signatures as the exact PNG bytes kept as evidence (with their
-SHA-256 in the JSON), and `index.html`, the same in a document a person can
+SHA-256 in the JSON), the clinical photos as the JPEGs stored (photos.json
+lists them with theirs), and `index.html`, the same in a document a person can
 read. Reads only: the caller audits the export.
 """
 
@@ -25,6 +26,7 @@ from treatments.models import (
     InjectionLine,
     PatientReport,
     PatientReportReview,
+    Photo,
     PrescriberAssessment,
     Prescription,
     PrescriptionItem,
@@ -32,6 +34,7 @@ from treatments.models import (
     SameDayCheck,
     TreatmentRecord,
 )
+from treatments.services import photo_bytes
 
 # Kept as evidence in the database, but not what a person wants to read in a
 # JSON file: the signature goes in its own file, the .ics is in the email.
@@ -40,6 +43,8 @@ LEFT_OUT = {
     "signature_png": "signatures/",
     "attachment": "(the .ics of the email)",
     "nonce": "(secret)",
+    "image_name": "photos/",
+    "thumbnail_name": "(a smaller copy of the photo)",
 }
 
 
@@ -86,6 +91,7 @@ def patient_records(patient: Patient) -> dict:
         "problem_report_reviews": PatientReportReview.objects.filter(
             report__patient=patient
         ).order_by("reviewed_at"),
+        "photo_records": Photo.objects.filter(patient=patient).order_by("taken_at", "pk"),
         "emails": Notification.objects.filter(patient=patient).order_by("due_at"),
         "who_read_the_records": AuditEvent.objects.filter(patient=patient)
         .select_related("user")
@@ -126,6 +132,22 @@ def patient_export(patient: Patient, *, now=None) -> bytes:
                     {"consent": record.pk, "file": path, "sha256": hashlib.sha256(png).hexdigest()}
                 )
         archive.writestr("signatures.json", json.dumps(signatures, indent=2))
+        photos = []
+        for photo in records["photo_records"]:
+            jpeg = photo_bytes(photo)
+            path = f"photos/photo-{photo.pk}-{photo.phase}-{photo.view}.jpg"
+            archive.writestr(path, jpeg)
+            photos.append(
+                {
+                    "photo": photo.pk,
+                    "file": path,
+                    "taken_at": photo.taken_at.isoformat(),
+                    "phase": photo.get_phase_display(),
+                    "view": photo.get_view_display(),
+                    "sha256": hashlib.sha256(jpeg).hexdigest(),
+                }
+            )
+        archive.writestr("photos.json", json.dumps(photos, indent=2))
         archive.writestr(
             "index.html",
             render_to_string(
@@ -138,6 +160,7 @@ def patient_export(patient: Patient, *, now=None) -> bytes:
                         for name, queryset in records.items()
                     ],
                     "signatures": signatures,
+                    "photos": photos,
                 },
             ),
         )

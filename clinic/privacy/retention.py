@@ -31,6 +31,7 @@ from treatments.models import (
     InjectionLine,
     PatientReport,
     PatientReportReview,
+    Photo,
     PrescriberAssessment,
     Prescription,
     PrescriptionItem,
@@ -38,6 +39,7 @@ from treatments.models import (
     SameDayCheck,
     TreatmentRecord,
 )
+from treatments.services import photo_storage
 
 
 def retention_cutoff(today: date) -> date:
@@ -96,7 +98,10 @@ def patient_purge(*, patient: Patient, now) -> None:
     record_ids = list(records.values_list("pk", flat=True))
     user = patient.user
     read_by_or_about = Q(patient=patient) | (Q(user=user) if user else Q(pk__in=[]))
+    photos = Photo.objects.filter(patient=patient)
+    files = [name for pair in photos.values_list("image_name", "thumbnail_name") for name in pair]
     for queryset in (
+        photos,
         PatientReportReview.objects.filter(report__patient=patient),
         PatientReport.objects.filter(patient=patient),
         InjectionLine.objects.filter(record__in=records),
@@ -128,6 +133,8 @@ def patient_purge(*, patient: Patient, now) -> None:
         except ProtectedError:  # the account also did something kept elsewhere
             get_user_model().objects.filter(pk=user.pk).update(is_active=False)
     _set_triggers(triggers, enabled=True)
+    # The photo files go once the rows are gone for good.
+    transaction.on_commit(lambda: [photo_storage().delete(name) for name in files])
 
 
 def _purge_history(patient_id, record_ids):

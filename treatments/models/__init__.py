@@ -18,6 +18,7 @@ from treatments.models.consent import (  # noqa: F401
     ConsentRequest,
     ConsentSignature,
 )
+from treatments.models.photos import Photo, PhotoQuerySet  # noqa: F401
 from treatments.models.prescriptions import (  # noqa: F401
     PrescriberAssessment,
     Prescription,

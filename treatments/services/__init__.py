@@ -20,6 +20,15 @@ from treatments.services.consent import (  # noqa: F401
     consent_void,
     consent_withdraw,
 )
+from treatments.services.photos import (  # noqa: F401
+    PHOTO_AFTER_NEEDS_RECORD,
+    PHOTO_APPOINTMENT_CLOSED,
+    PHOTO_CHOICE,
+    PHOTO_NOT_ALLOWED,
+    photo_bytes,
+    photo_storage,
+    photo_upload,
+)
 from treatments.services.prescriptions import (  # noqa: F401
     ALREADY_WITHDRAWN,
     ASSESSMENT_EMPTY,

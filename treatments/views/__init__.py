@@ -12,6 +12,12 @@ from treatments.views.consent import (
     consent_void,
     portal_consent,
 )
+from treatments.views.photos import (
+    appointment_photos,
+    photo_image,
+    photo_thumbnail,
+    photo_upload,
+)
 from treatments.views.prescriptions import (
     prescription_detail,
     prescription_withdraw,
@@ -51,6 +57,10 @@ __all__ = [
     "lot_recall",
     "lot_receive",
     "patient_chart",
+    "appointment_photos",
+    "photo_image",
+    "photo_thumbnail",
+    "photo_upload",
     "portal_consent",
     "prescription_detail",
     "prescription_withdraw",
