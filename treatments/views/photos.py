@@ -34,20 +34,21 @@ def _page(request, appointment, form, *, status=200):
         .filter(appointment=appointment)
         .select_related("taken_by")
     )
-    groups = []
-    for phase, phase_label in Photo.Phase.choices:
-        of_phase = [p for p in photos if p.phase == phase]
-        if of_phase:
-            views = [
-                (label, [p for p in of_phase if p.view == view])
-                for view, label in Photo.View.choices
-            ]
-            groups.append((phase_label, [(label, ps) for label, ps in views if ps]))
+    # One row per view, a column per phase: the same view side by side.
+    rows = []
+    for view, view_label in Photo.View.choices:
+        cells = [
+            (phase_label, [p for p in photos if p.view == view and p.phase == phase])
+            for phase, phase_label in Photo.Phase.choices
+        ]
+        if any(cell for _, cell in cells):
+            rows.append((view_label, cells))
     context = {
         "appointment": appointment,
         "record": TreatmentRecord.objects.filter(appointment=appointment).first(),
         "form": form,
-        "groups": groups,
+        "rows": rows,
+        "phases": Photo.Phase.labels,
         "count": len(photos),
         "max_mb": settings.PHOTO_MAX_MB,
     }
