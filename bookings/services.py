@@ -27,7 +27,7 @@ from bookings import messages
 from bookings.availability import APPOINTMENT, TIME_OFF, Schedule
 from bookings.models import Appointment, AppointmentEvent
 from bookings.safety import newcomer_case, procedure_facts, safety_case
-from clinic.models import MedicalHistory, Patient
+from clinic.models import MedicalHistory, OnlineBookingSettings, Patient
 from clinic.refusals import Refusal, Refused
 from treatments.rules import Screening, screen
 from treatments.safety import engine
@@ -155,8 +155,9 @@ class Assessment:
         return bool(self.anticoagulants)
 
 
-def _online_policy(procedure, practitioner, step):
-    """What the engine's online policy needs at a patient's own steps."""
+def _online_policy(procedure, practitioner, step, *, starts_at, now):
+    """What the engine's online policy needs at a patient's own steps (the
+    clinic's online-booking settings: one query, at those steps only)."""
     if step not in (Step.PATIENT_BOOK, Step.PATIENT_MOVE):
         return {}
     not_offered = ""
@@ -164,10 +165,13 @@ def _online_policy(procedure, practitioner, step):
         not_offered = str(procedure)
     elif not practitioner.online_booking:
         not_offered = f"An appointment with {practitioner}"
+    policy = OnlineBookingSettings.current()
     return {
         "offered_online": not not_offered,
         "not_offered": not_offered,
-        "days_ahead_limit": settings.ONLINE_BOOKING_DAYS_AHEAD,
+        "days_ahead_limit": policy.days_ahead,
+        "min_notice_hours": policy.min_notice_hours,
+        "hours_ahead": (starts_at - now).total_seconds() / 3600,
     }
 
 
@@ -218,7 +222,7 @@ def assess(
     if not (practitioner.is_active and practitioner.user.is_active):
         raise PRACTITIONER_NOT_BOOKABLE.error(practitioner=practitioner)
 
-    policy = _online_policy(procedure, practitioner, step)
+    policy = _online_policy(procedure, practitioner, step, starts_at=starts_at, now=now)
     if patient is None:
         history = None
         case = newcomer_case(**newcomer, procedure=procedure, day=day, step=step, now=now, **policy)

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from clinic.models import Patient, Practitioner, User
+from clinic.models import OnlineBookingSettings, Patient, Practitioner, User
 
 
 class VermilionUserCreationForm(UserCreationForm):
@@ -76,3 +78,28 @@ class PatientAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # clinical records are kept for years; patients are never deleted
+
+
+@admin.register(OnlineBookingSettings)
+class OnlineBookingSettingsAdmin(admin.ModelAdmin):
+    """One page, no list: the settings row (written from the environment by
+    migration clinic/0016, or shown from it until saved). Which procedures
+    and practitioners are booked online is a tick on each of them."""
+
+    fields = ["new_patients", "days_ahead", "min_notice_hours", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[1]))
+
+    def get_object(self, request, object_id, from_field=None):
+        if str(object_id) != "1":
+            return None
+        return OnlineBookingSettings.current()

@@ -349,11 +349,17 @@ MEDICAL_HISTORY_MAX_AGE_MONTHS = envint("MEDICAL_HISTORY_MAX_AGE_MONTHS", 6, min
 BOOKING_GRID_MINUTES = int(envchoice("BOOKING_GRID_MINUTES", "5", ("5", "10", "15", "20", "30")))
 # Hours a consent-signing link sent to a patient stays valid.
 CONSENT_LINK_HOURS = envint("CONSENT_LINK_HOURS", 72, minimum=1, maximum=24 * 30)
-# Patients book online at most this many days ahead.
+# The online-booking defaults until a manager saves the admin's "Online
+# booking settings" (clinic.models.online; read them through
+# OnlineBookingSettings.current(), not here). How far ahead patients book:
 ONLINE_BOOKING_DAYS_AHEAD = envint("ONLINE_BOOKING_DAYS_AHEAD", 90, minimum=7, maximum=365)
 # Whether someone who is not yet a patient may book on the public booking page
 # (/book/); off, the page still shows free times and asks them to call.
 ONLINE_BOOKING_NEW_PATIENTS = envbool("ONLINE_BOOKING_NEW_PATIENTS", True)
+# The least notice, in hours, for a time booked or moved online.
+ONLINE_BOOKING_MIN_NOTICE_HOURS = envint(
+    "ONLINE_BOOKING_MIN_NOTICE_HOURS", 24, minimum=0, maximum=14 * 24
+)
 # Minutes the emailed link of a new patient's online booking stays valid.
 ONLINE_BOOKING_LINK_MINUTES = envint("ONLINE_BOOKING_LINK_MINUTES", 30, minimum=5, maximum=24 * 60)
 # Online bookings started in an hour: per email, and (ten times as many) per

@@ -4,6 +4,7 @@ and the outbox. Everything is named here, so callers write
 `clinic.models.<Model>`."""
 
 from clinic.models.audit import AuditEvent
+from clinic.models.online import OnlineBookingSettings
 from clinic.models.outbox import KINDS, MessageKind, Notification, Texts, message_kind
 from clinic.models.patients import (
     APOSTROPHES,
@@ -27,6 +28,7 @@ from clinic.models.people import (
 )
 
 __all__ = [
+    "OnlineBookingSettings",
     "APOSTROPHES",
     "HISTORY_COMPLETE",
     "SHORTEST_FRAGMENT",

@@ -34,6 +34,7 @@ from bookings.availability import first_compliant_slots
 from bookings.forms import ConfirmForm, ProposalForm, SlotSearchForm
 from bookings.ics import appointment_ics
 from bookings.models import Appointment, OnlineSignup
+from bookings.online import offered_online
 from bookings.views.booking import slot_days
 from bookings.views.common import SLOT_DAYS
 from clinic import services as clinic_services
@@ -41,7 +42,7 @@ from clinic.access import client_ip
 from clinic.accounts.models import Attempt
 from clinic.accounts.services import attempt_record, attempts_since
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
-from clinic.models import MedicalHistory, Practitioner, User
+from clinic.models import MedicalHistory, OnlineBookingSettings, Practitioner, User
 from clinic.refusals import Refusal
 from clinic.roles import Role
 from treatments.consent import make_token
@@ -111,7 +112,8 @@ def _throttled(request, *, kind, key, limit):
 def online_book(request):
     """Procedures, then free times by day, soonest first: only times that
     leave the procedure's full recommended pre-care window, with
-    practitioners who take online bookings, up to ONLINE_BOOKING_DAYS_AHEAD.
+    practitioners who take online bookings, within the clinic's online-booking
+    settings (least notice, days ahead; bookings.online).
     Portal patients are sent to their own booking page (their history and
     past treatments count there)."""
     user = request.user
@@ -133,11 +135,8 @@ def online_book(request):
             on_or_after=on_or_after,
             now=now,
         )
+        slots = offered_online(result.slots, recommended_date=result.recommended_date, now=now)
         today = timezone.localdate(now)
-        latest = today + timedelta(days=settings.ONLINE_BOOKING_DAYS_AHEAD)
-        slots = [
-            s for s in result.slots if result.recommended_date <= s.local_start.date() <= latest
-        ]
         later = max(result.recommended_date, on_or_after or today) + timedelta(days=SLOT_DAYS)
         context.update(
             days=slot_days(slots, confirm_url=reverse("online_details"), procedure=procedure),
@@ -209,7 +208,7 @@ def online_details(request):
         messages.error(request, "That time could not be read. Pick one again.")
         return redirect("online_book")
     form = NewcomerForm(post_data(request))
-    allowed = settings.ONLINE_BOOKING_NEW_PATIENTS
+    allowed = OnlineBookingSettings.current().new_patients
     if request.method == "POST" and allowed and form.is_valid():
         if form.cleaned_data["website"]:
             return redirect("online_check_email")

@@ -25,6 +25,7 @@ from bookings.forms import (
     SlotSearchForm,
 )
 from bookings.models import Appointment
+from bookings.online import offered_online
 from bookings.safety import next_toxin_dates, patient_window
 from bookings.views.booking import assess_or_error, slot_days
 from bookings.views.common import SLOT_DAYS
@@ -249,10 +250,7 @@ def portal_book(request):
             now=now,
             window=patient_window(patient, procedure, history=history),
         )
-        latest = timezone.localdate(now) + timedelta(days=settings.ONLINE_BOOKING_DAYS_AHEAD)
-        slots = [
-            s for s in result.slots if result.recommended_date <= s.local_start.date() <= latest
-        ]
+        slots = offered_online(result.slots, recommended_date=result.recommended_date, now=now)
         later = max(result.recommended_date, on_or_after or timezone.localdate(now))
         later += timedelta(days=SLOT_DAYS)
         context.update(

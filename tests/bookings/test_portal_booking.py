@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import Appointment
-from clinic.models import Notification
+from clinic.models import Notification, OnlineBookingSettings
 from tests.factories import PASSWORD, LotFactory
 from tests.helpers import NOW, at
 from tests.treatments.test_records import DAY, add, complete, ready
@@ -97,7 +97,7 @@ def test_clinic_settings_for_online_booking(portal, settings, flip, filler, inje
     assert "cannot be booked online" in response.content.decode()
     injector.online_booking = True
     injector.save()
-    settings.ONLINE_BOOKING_DAYS_AHEAD = 30
+    OnlineBookingSettings.objects.update_or_create(pk=1, defaults={"days_ahead": 30})
     far = at(NOW.date() + timedelta(days=31), "10:00")
     response = portal.post(confirm_url(flip, injector, far), {})
     assert "too_far_ahead" in [e.code for e in response.context["form"].non_field_errors().data]

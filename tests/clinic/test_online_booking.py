@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from bookings.models import Appointment, OnlineSignup
 from clinic.medical import ALL_NO
-from clinic.models import MedicalHistory, Notification, Patient
+from clinic.models import MedicalHistory, Notification, OnlineBookingSettings, Patient
 from tests.factories import PatientFactory
 from tests.helpers import NOW, at
 
@@ -247,8 +247,8 @@ def test_the_later_steps_need_the_verified_session(client):
         assert "could not find your booking" in response.content.decode()
 
 
-def test_new_patients_can_be_asked_to_call(visitor, flip, injector, settings):
-    settings.ONLINE_BOOKING_NEW_PATIENTS = False
+def test_new_patients_can_be_asked_to_call(visitor, flip, injector):
+    OnlineBookingSettings.objects.update_or_create(pk=1, defaults={"new_patients": False})
     response = sign_up(visitor, flip, injector)
     assert response.status_code == 200
     assert "New patients book by phone" in response.content.decode()

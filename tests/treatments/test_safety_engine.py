@@ -399,6 +399,15 @@ def test_online_booking_horizon(days, ok):
     assert "too_far_ahead" not in refused(replace_step(c, S.BOOK))
 
 
+@pytest.mark.parametrize(("hours", "ok"), [(24, True), (23.99, False)])
+def test_online_least_notice(hours, ok):
+    c = case(S.PATIENT_BOOK, day=TODAY + timedelta(days=5), min_notice_hours=24, hours_ahead=hours)
+    assert ("too_short_notice" in refused(c)) is not ok
+    assert ("too_short_notice" in refused(replace_step(c, S.PATIENT_MOVE))) is not ok
+    assert "too_short_notice" not in refused(replace_step(c, S.BOOK))
+    assert "too_short_notice" not in refused(case(S.PATIENT_BOOK, day=c.day, hours_ahead=hours))
+
+
 def test_a_procedure_not_offered_online_is_refused_online_only():
     c = case(S.PATIENT_BOOK, offered_online=False, not_offered="Lip filler")
     assert refused(c) == ["not_bookable_online"]

@@ -177,6 +177,11 @@ TOO_FAR_AHEAD = Refusal(
     "Online, appointments can be booked up to %(days)s days ahead (until %(latest)s). Pick an "
     "earlier date, or call us on %(phone)s.",
 )
+TOO_SHORT_NOTICE = Refusal(
+    "too_short_notice",
+    "Online, appointments are booked at least %(hours)s hours ahead. Pick a later time, or "
+    "call us on %(phone)s.",
+)
 SAME_DAY_MISSING = Refusal(
     "same_day_missing",
     "Ask today's safety questions first (Same-day check): they are asked on the day, by the "
@@ -401,6 +406,10 @@ class Case:
     offered_online: bool = True
     not_offered: str = ""  # what is not offered, for the message
     days_ahead_limit: int | None = None
+    # The least notice for a time booked or moved online, and how many hours
+    # from now the proposed time starts.
+    min_notice_hours: int | None = None
+    hours_ahead: float | None = None
     notice_hours: int = 48
     phone: str = ""
     same_day: SameDay | None = None
@@ -697,6 +706,15 @@ def online_policy_rule(case):
     if case.step == Step.PATIENT_BOOK and not case.offered_online:
         params = {"what": case.not_offered or case.procedure.name, "phone": case.phone}
         findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, NOT_BOOKABLE_ONLINE, params))
+    notice = case.min_notice_hours
+    if (
+        case.step in (Step.PATIENT_BOOK, Step.PATIENT_MOVE)
+        and notice
+        and case.hours_ahead is not None
+        and case.hours_ahead < notice
+    ):
+        params = {"hours": notice, "phone": case.phone}
+        findings.append(Finding(Rule.ONLINE_POLICY, Outcome.REFUSE, TOO_SHORT_NOTICE, params))
     limit = case.days_ahead_limit
     if case.step in (Step.PATIENT_BOOK, Step.PATIENT_MOVE) and limit is not None:
         latest = case.today + timedelta(days=limit)
