@@ -80,14 +80,9 @@ class PatientAdmin(admin.ModelAdmin):
         return False  # clinical records are kept for years; patients are never deleted
 
 
-@admin.register(OnlineBookingSettings)
-class OnlineBookingSettingsAdmin(admin.ModelAdmin):
-    """One page, no list: the settings row (written from the environment by
-    migration clinic/0016, or shown from it until saved). Which procedures
-    and practitioners are booked online is a tick on each of them."""
-
-    fields = ["new_patients", "days_ahead", "min_notice_hours", "updated_at"]
-    readonly_fields = ["updated_at"]
+class SingletonAdmin(admin.ModelAdmin):
+    """One page, no list, for a one-row settings model with `current()`:
+    the saved row, or the defaults until a manager saves it."""
 
     def has_add_permission(self, request):
         return False
@@ -102,4 +97,14 @@ class OnlineBookingSettingsAdmin(admin.ModelAdmin):
     def get_object(self, request, object_id, from_field=None):
         if str(object_id) != "1":
             return None
-        return OnlineBookingSettings.current()
+        return self.model.current()
+
+
+@admin.register(OnlineBookingSettings)
+class OnlineBookingSettingsAdmin(SingletonAdmin):
+    """The settings row (written from the environment by migration
+    clinic/0016, or shown from it until saved). Which procedures and
+    practitioners are booked online is a tick on each of them."""
+
+    fields = ["new_patients", "days_ahead", "min_notice_hours", "updated_at"]
+    readonly_fields = ["updated_at"]

@@ -118,12 +118,13 @@ def seed_patients(*, by, now=None):
 def seed_demo():
     """Everything `manage.py seed_demo` creates; returns (role, email) logins."""
     from bookings.demo import seed_appointments, seed_schedules
-    from treatments.demo import seed_prescriptions, seed_stock, seed_treatment
+    from treatments.demo import seed_kit, seed_prescriptions, seed_stock, seed_treatment
 
     logins = seed_people()
     practitioner = User.objects.get(email=STAFF[2][0])
     logins += seed_patients(by=practitioner)
     seed_stock(by=User.objects.get(email=STAFF[0][0]))
+    seed_kit(by=practitioner)
     seed_schedules()
     seed_appointments(by=User.objects.get(email=STAFF[1][0]))
     seed_prescriptions(password=DEMO_PASSWORD)

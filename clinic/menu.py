@@ -30,6 +30,7 @@ GROUPS = [
         "bi-box-seam",
         [
             ("treatments:stock", "Stock", "bi-box-seam", "treatments.view_lot"),
+            ("treatments:kit", "Emergency kit", "bi-heart-pulse", "treatments.view_kitcheck"),
             ("treatments:recall", "Lot recall", "bi-exclamation-octagon", "treatments.recall_lot"),
             ("treatments:catalog", "Catalog", "bi-journal-medical", "treatments.change_procedure"),
             (

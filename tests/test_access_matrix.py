@@ -133,6 +133,9 @@ MATRIX = {
     "treatments:stock": ("get", lambda w: {}, rule({*CLINICIANS, "manager"})),
     "treatments:lot_receive": ("get", lambda w: {}, rule({"manager"})),
     "treatments:recall": ("get", lambda w: {}, rule({"manager"})),
+    # The emergency kit (issue 18): the clinicians and the manager check it.
+    "treatments:kit": ("get", lambda w: {}, rule({*CLINICIANS, "manager"})),
+    "treatments:kit_receive": ("get", lambda w: {}, rule({*CLINICIANS, "manager"})),
     "treatments:consent_forms": ("get", lambda w: {}, rule(STAFF)),
     "treatments:consent_form_edit": (
         "get",

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from treatments.models import Lot, Procedure, Product, ProductDose, SubstanceWindow
+from clinic.admin import SingletonAdmin
+from treatments.models import (
+    KitLot,
+    KitMedicine,
+    KitSettings,
+    Lot,
+    Procedure,
+    Product,
+    ProductDose,
+    SubstanceWindow,
+)
 
 
 class ProductDoseInline(admin.TabularInline):
@@ -99,3 +109,29 @@ class SubstanceWindowAdmin(admin.ModelAdmin):
     clinics ask 7 days for ibuprofen and other NSAIDs)."""
 
     list_display = ["substance", "min_days", "recommended_days"]
+
+
+@admin.register(KitSettings)
+class KitSettingsAdmin(SingletonAdmin):
+    """How often the emergency kit is checked (weekly until a manager saves)."""
+
+    fields = ["check_every_days", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+
+@admin.register(KitMedicine)
+class KitMedicineAdmin(admin.ModelAdmin):
+    """What the emergency kit holds. Deliveries and checks are on the
+    Emergency kit page, which checks them."""
+
+    list_display = ["name", "kind", "pack", "needed", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # checks and lots point at it: untick "in the kit" instead
+
+
+@admin.register(KitLot)
+class KitLotAdmin(LotAdmin):
+    list_display = ["lot_number", "medicine", "expiry_date", "quantity_remaining"]
+    list_filter = ["medicine"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from treatments.models import Lot, Product
+from treatments.models import KitCheck, KitLot, KitMedicine, Lot, Product
 
 # product, lot number, months to expiry (negative: expired), received, remaining
 LOTS = [
@@ -46,6 +46,37 @@ def seed_stock(*, by, now=None):
 
 # The demo patients Dr Okafor has assessed face to face and prescribed toxin for.
 PRESCRIBED = ["Whitfield", "Raman", "Okonkwo"]
+
+
+# The emergency kit: kind, lot number, months to expiry, items.
+KIT_LOTS = [("hyaluronidase", "HYL2291", 20, 3), ("adrenaline", "ADR0715", 9, 2)]
+
+
+def seed_kit(*, by, now=None):
+    """A stocked emergency kit, checked yesterday, so filler can start."""
+    from treatments.services import kit_check_record
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    for kind, number, months, items in KIT_LOTS:
+        for medicine in KitMedicine.objects.filter(kind=kind, is_active=True):
+            KitLot.objects.get_or_create(
+                medicine=medicine,
+                lot_number=number,
+                defaults={
+                    "expiry_date": today + timedelta(days=30 * months),
+                    "quantity_received": items,
+                    "quantity_remaining": items,
+                    "received_on": today - timedelta(days=7),
+                    "received_by": by,
+                },
+            )
+    if not KitCheck.objects.exists():
+        counts = {
+            m.pk: max(m.needed, sum(lot.quantity_remaining for lot in m.lots.all()))
+            for m in KitMedicine.objects.filter(is_active=True).prefetch_related("lots")
+        }
+        kit_check_record(by=by, counts=counts, now=now - timedelta(days=1))
 
 
 def seed_prescriptions(*, password, now=None):

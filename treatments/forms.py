@@ -10,6 +10,7 @@ from treatments import services
 from treatments.aftercare import RED_FLAG_QUESTIONS
 from treatments.models import (
     InjectionLine,
+    KitMedicine,
     Lot,
     PatientReport,
     Photo,
@@ -49,6 +50,63 @@ class LotReceiveForm(ServiceForm):
 
     def save(self, *, user):
         return self.call_service(services.lot_receive, received_by=user, **self.cleaned_data)
+
+
+class KitLotReceiveForm(ServiceForm):
+    """A delivery of an emergency-kit medicine, in whole items."""
+
+    medicine = forms.ModelChoiceField(
+        label=_("Medicine"), queryset=KitMedicine.objects.filter(is_active=True)
+    )
+    lot_number = LotReceiveForm.base_fields["lot_number"]
+    expiry_date = LotReceiveForm.base_fields["expiry_date"]
+    quantity = forms.IntegerField(
+        label=_("Items received"),
+        min_value=1,
+        max_value=999,
+        help_text=_("Whole vials or ampoules: two vials of hyaluronidase = 2."),
+    )
+    field_for_code = LotReceiveForm.field_for_code
+
+    def save(self, *, user):
+        return self.call_service(services.kit_lot_receive, received_by=user, **self.cleaned_data)
+
+
+class KitCheckForm(ServiceForm):
+    """The kit check: for each medicine in the kit, how many are present and
+    in date, counted by hand (the stock held is shown beside each)."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when something is short: say what you have done about it."),
+    )
+
+    def __init__(self, *args, medicines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.medicines = list(medicines)
+        counts = {}
+        for medicine in self.medicines:
+            counts[self.name_for(medicine)] = forms.IntegerField(
+                label=f"{medicine.name}: present and in date",
+                min_value=0,
+                max_value=999,
+                help_text=f"Count each {medicine.pack}. {medicine.needed} needed.",
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+        self.fields = {**counts, "note": self.fields["note"]}
+
+    @staticmethod
+    def name_for(medicine):
+        return f"count_{medicine.pk}"
+
+    def save(self, *, user):
+        counts = {m.pk: self.cleaned_data[self.name_for(m)] for m in self.medicines}
+        return self.call_service(
+            services.kit_check_record, by=user, counts=counts, note=self.cleaned_data["note"]
+        )
 
 
 class ConsentSignForm(ServiceForm):

@@ -8,6 +8,8 @@ urlpatterns = [
     path("catalog/", views.catalog, name="catalog"),
     path("stock/", views.stock, name="stock"),
     path("stock/receive/", views.lot_receive, name="lot_receive"),
+    path("kit/", views.kit, name="kit"),
+    path("kit/receive/", views.kit_receive, name="kit_receive"),
 ]
 
 urlpatterns += [

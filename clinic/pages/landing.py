@@ -16,6 +16,7 @@ from clinic.paging import Window
 from clinic.roles import Role
 from treatments.consent import attach_consent
 from treatments.models import PatientReport
+from treatments.views import kit_status
 
 LANDING_PAGES = {
     Role.PRACTITIONER: "practitioner_home",
@@ -83,6 +84,8 @@ def practitioner_home(request):
             .filter(record__practitioner__user=request.user)
             .select_related("patient", "record__procedure")
             .urgent_first(),
+            # What would stop a filler treatment today (none: the kit is ready).
+            "kit_findings": kit_status(timezone.now())[1],
         },
     )
 

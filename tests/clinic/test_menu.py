@@ -22,7 +22,7 @@ def test_a_manager_sees_four_pages_and_three_groups(manager):
         "Calendar",
         "Book",
         "Patients",
-        ("Clinic", ["Stock", "Lot recall", "Catalog", "Consent forms"]),
+        ("Clinic", ["Stock", "Emergency kit", "Lot recall", "Catalog", "Consent forms"]),
         ("Records", ["Patient reports", "Emails", "Audit"]),
         ("Admin", ["Staff security", "Admin site"]),
     ]
@@ -41,7 +41,7 @@ def test_a_group_of_one_page_is_that_page(front_desk, practitioner):
         "Calendar",
         "Book",
         "Patients",
-        "Stock",
+        ("Clinic", ["Stock", "Emergency kit"]),
         "Patient reports",
     ]
 

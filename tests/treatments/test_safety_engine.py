@@ -17,6 +17,7 @@ from treatments.safety.engine import (
     Case,
     Dose,
     DoseLimits,
+    KitState,
     OtherAppointment,
     Outcome,
     Part,
@@ -68,6 +69,8 @@ def patient(**changes):
 
 
 CLEAR_DAY = SameDay(on=DAY, window_kept=True)
+# A kit checked the day before, nothing short, two vials of hyaluronidase.
+KIT_OK = KitState(DAY - timedelta(days=1), 7, (), 2)
 
 
 def case(step, *, parts=(FLIP,), today=TODAY, day=DAY, **changes):
@@ -79,7 +82,7 @@ def case(step, *, parts=(FLIP,), today=TODAY, day=DAY, **changes):
         "patient": patient(),
     }
     if step == S.TREATMENT_START:
-        fields.update(today=day, same_day=CLEAR_DAY)
+        fields.update(today=day, same_day=CLEAR_DAY, kit=KIT_OK)
     if step in (S.PATIENT_MOVE, S.PATIENT_CANCEL):
         fields["hours_left"] = 120
     fields.update(changes)
@@ -128,6 +131,7 @@ MATRIX = {
     R.REBOOK_GAP: {S.FOLLOW_UP, S.SIGN},
     R.PRESCRIPTION: {S.TREATMENT_START, S.LINE_ADD, S.SIGN},
     R.RED_FLAGS: {S.PATIENT_REPORT},
+    R.EMERGENCY_KIT: {S.TREATMENT_START},
 }
 
 # For each rule, a case maker that breaks it at a given step: the cell is
@@ -158,6 +162,8 @@ BREAKERS = {
     ),
     # A patient reports a change in their sight after the treatment.
     R.RED_FLAGS: lambda step: case(step, report=Report(yes=frozenset({"vision"}))),
+    # Filler with a kit never checked.
+    R.EMERGENCY_KIT: lambda step: case(step, parts=(FILLER,), kit=None),
 }
 
 # Rules that only flag at some steps (the history is needed by treatment).
@@ -552,3 +558,58 @@ def test_the_red_flag_questions_cover_each_sign_the_aftercare_names():
 
     assert [q.code for q in RED_FLAG_QUESTIONS] == RED_FLAG_CODES
     assert sum(len(flags.signs) for flags in RED_FLAGS) == len(RED_FLAG_QUESTIONS)
+
+
+# The emergency kit (issue 18): filler starts only with a checked, complete
+# kit and in-date hyaluronidase.
+
+
+def kit_codes(kit, *, parts=(FILLER,)):
+    return [f.code for f in evaluate(case(S.TREATMENT_START, parts=parts, kit=kit)).refusals]
+
+
+@pytest.mark.parametrize(
+    ("checked_days_ago", "every", "refused_"),
+    [(7, 7, False), (8, 7, True), (0, 1, False), (1, 1, False), (2, 1, True), (31, 31, False)],
+)
+def test_kit_check_is_due_every_days_after_the_last_and_refused_the_day_after(
+    checked_days_ago, every, refused_
+):
+    kit = KitState(DAY - timedelta(days=checked_days_ago), every, (), 1)
+    assert kit_codes(kit) == (["kit_check_overdue"] if refused_ else [])
+
+
+def test_a_kit_never_checked_or_not_read_refuses_filler():
+    assert kit_codes(None) == ["kit_never_checked"]
+    assert kit_codes(KitState(None, 7, (), 3)) == ["kit_never_checked"]
+
+
+def test_a_kit_check_that_found_items_short_refuses_filler_and_names_them():
+    kit = KitState(DAY, 7, ("Adrenaline 1 mg/mL",), 2)
+    findings = evaluate(case(S.TREATMENT_START, parts=(FILLER,), kit=kit)).refusals
+    assert [f.code for f in findings] == ["kit_incomplete"]
+    assert "Adrenaline 1 mg/mL" in findings[0].message
+    assert "check it again" in findings[0].message
+
+
+@pytest.mark.parametrize(("vials", "refused_"), [(0, True), (1, False)])
+def test_filler_needs_in_date_hyaluronidase_in_stock(vials, refused_):
+    kit = KitState(DAY, 7, (), vials)
+    assert kit_codes(kit) == (["kit_no_hyaluronidase"] if refused_ else [])
+
+
+def test_an_overdue_check_and_no_hyaluronidase_are_both_said():
+    kit = KitState(DAY - timedelta(days=30), 7, ("Hyaluronidase",), 0)
+    assert kit_codes(kit) == ["kit_check_overdue", "kit_no_hyaluronidase"]
+
+
+def test_the_kit_is_not_asked_for_toxin_alone_and_is_for_a_combined_procedure():
+    assert kit_codes(None, parts=(FLIP,)) == []
+    assert kit_codes(None, parts=(FLIP, FILLER)) == ["kit_never_checked"]
+
+
+def test_the_overdue_message_names_both_days():
+    kit = KitState(date(2026, 11, 20), 7, (), 1)
+    (finding,) = evaluate(case(S.TREATMENT_START, parts=(FILLER,), kit=kit)).refusals
+    assert "Friday 20 November 2026" in finding.message
+    assert "Friday 27 November 2026" in finding.message

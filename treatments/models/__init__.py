@@ -18,6 +18,13 @@ from treatments.models.consent import (  # noqa: F401
     ConsentRequest,
     ConsentSignature,
 )
+from treatments.models.kit import (  # noqa: F401
+    KitCheck,
+    KitCheckItem,
+    KitLot,
+    KitMedicine,
+    KitSettings,
+)
 from treatments.models.photos import Photo, PhotoQuerySet  # noqa: F401
 from treatments.models.prescriptions import (  # noqa: F401
     PrescriberAssessment,

@@ -68,6 +68,7 @@ class Rule(StrEnum):
     REBOOK_GAP = "rebook_gap"
     PRESCRIPTION = "prescription"
     RED_FLAGS = "red_flags"
+    EMERGENCY_KIT = "emergency_kit"
 
 
 class Outcome(StrEnum):
@@ -255,6 +256,28 @@ RED_FLAG_REPORTED = Refusal(
     "Red flags reported: %(signs)s. The patient was told to call 999 now. Call them back at "
     "once and record what happened.",
 )
+KIT_NEVER_CHECKED = Refusal(
+    "kit_never_checked",
+    "Filler cannot start: the emergency kit has never been checked. Check it now (Clinic > "
+    "Emergency kit): hyaluronidase and adrenaline present and in date. Then start again.",
+)
+KIT_CHECK_OVERDUE = Refusal(
+    "kit_check_overdue",
+    "Filler cannot start: the emergency kit was last checked on %(checked)s and was due again "
+    "on %(due)s. Check it now (Clinic > Emergency kit), then start again.",
+)
+KIT_INCOMPLETE = Refusal(
+    "kit_incomplete",
+    "Filler cannot start: the last kit check (%(checked)s) found too few in date of: "
+    "%(short)s. Restock the kit (Clinic > Emergency kit > Record a delivery) and check it "
+    "again.",
+)
+KIT_NO_HYALURONIDASE = Refusal(
+    "kit_no_hyaluronidase",
+    "Filler cannot start: there is no in-date hyaluronidase in stock, and it is what dissolves "
+    "filler in a blocked blood vessel. Record a delivery (Clinic > Emergency kit), then start "
+    "again.",
+)
 REPORT_FOR_REVIEW = Refusal(
     "report_for_review",
     "No red flags reported: for the treating practitioner to review and answer.",
@@ -393,6 +416,23 @@ class Report:
 
 
 @dataclass(frozen=True)
+class KitState:
+    """The emergency kit, as the rules see it: the local day of the last kit
+    check (None: never checked), how often the clinic checks it, the items
+    that check found short (too few present and in date), and how many
+    in-date hyaluronidase items the stock holds today."""
+
+    checked_on: date | None
+    every_days: int
+    short: tuple[str, ...] = ()
+    hyaluronidase_in_date: int = 0
+
+    @property
+    def due_on(self):
+        return None if self.checked_on is None else self.checked_on + timedelta(self.every_days)
+
+
+@dataclass(frozen=True)
 class Case:
     step: Step
     today: date
@@ -421,6 +461,9 @@ class Case:
     prescriptions: tuple[Prescribed, ...] = ()
     prescription_only: frozenset[str] = frozenset()
     report: Report | None = None  # PATIENT_REPORT: what the patient answered
+    # The emergency kit, read for a filler treatment's start; None (not read)
+    # refuses like a kit never checked: no filler starts on an unknown kit.
+    kit: KitState | None = None
 
 
 @dataclass(frozen=True)
@@ -944,6 +987,34 @@ def red_flags_rule(case):
     return [Finding(Rule.RED_FLAGS, Outcome.FLAG, REPORT_FOR_REVIEW)]
 
 
+def kit_findings(kit: KitState | None, today: date) -> list[Finding]:
+    """What stops a filler treatment starting `today` with this kit: never
+    checked (or not read), the check overdue (due `every_days` after the last,
+    refused the day after), items short at the last check, no in-date
+    hyaluronidase in stock. The kit page shows the same findings."""
+    if kit is None or kit.checked_on is None:
+        return [Finding(Rule.EMERGENCY_KIT, Outcome.REFUSE, KIT_NEVER_CHECKED)]
+    findings = []
+    checked = {"checked": day_text(kit.checked_on)}
+    if today > kit.due_on:
+        params = {**checked, "due": day_text(kit.due_on)}
+        findings.append(Finding(Rule.EMERGENCY_KIT, Outcome.REFUSE, KIT_CHECK_OVERDUE, params))
+    elif kit.short:
+        params = {**checked, "short": ", ".join(kit.short)}
+        findings.append(Finding(Rule.EMERGENCY_KIT, Outcome.REFUSE, KIT_INCOMPLETE, params))
+    if kit.hyaluronidase_in_date <= 0:
+        findings.append(Finding(Rule.EMERGENCY_KIT, Outcome.REFUSE, KIT_NO_HYALURONIDASE))
+    return findings
+
+
+def emergency_kit_rule(case):
+    """Filler can block a blood vessel, and hyaluronidase dissolves it: a
+    filler treatment starts only with the emergency kit ready."""
+    if Agent.FILLER not in case.procedure.agents:
+        return []
+    return kit_findings(case.kit, case.today)
+
+
 S = Step
 # The matrix: each rule and the steps it is checked at.
 APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
@@ -964,6 +1035,7 @@ APPLIES: dict[Rule, tuple[Callable, frozenset[Step]]] = {
         frozenset({S.TREATMENT_START, S.LINE_ADD, S.SIGN}),
     ),
     Rule.RED_FLAGS: (red_flags_rule, frozenset({S.PATIENT_REPORT})),
+    Rule.EMERGENCY_KIT: (emergency_kit_rule, frozenset({S.TREATMENT_START})),
 }
 
 

@@ -20,6 +20,17 @@ from treatments.services.consent import (  # noqa: F401
     consent_void,
     consent_withdraw,
 )
+from treatments.services.kit import (  # noqa: F401
+    KIT_COUNT_MISSING,
+    KIT_COUNT_OUT_OF_RANGE,
+    KIT_NOTE_TOO_LONG,
+    KIT_NOTHING_TO_CHECK,
+    KIT_SHORT_NOTE_NEEDED,
+    in_date_stock,
+    kit_check_record,
+    kit_lot_receive,
+    kit_state,
+)
 from treatments.services.photos import (  # noqa: F401
     PHOTO_AFTER_NEEDS_RECORD,
     PHOTO_APPOINTMENT_CLOSED,

@@ -29,6 +29,7 @@ from treatments.models import (
 )
 from treatments.rules import Agent, DoseLimit, FollowUpRule, dose_summary, follow_up, plain
 from treatments.safety.engine import Dose, SameDay, Step, evaluate, relied_on, window_days
+from treatments.services.kit import kit_state
 from treatments.services.prescriptions import prescription_facts, prescription_only_products
 from treatments.sites import BY_CODE as SITE_BY_CODE
 
@@ -199,6 +200,8 @@ def _treatment_case(appointment, *, step, now, history=None, **extra):
     if prescription_only:
         kwargs["prescription_only"] = prescription_only
         kwargs["prescriptions"] = prescription_facts(appointment.patient)
+    if step == Step.TREATMENT_START and Agent.FILLER in appointment.procedure.agents:
+        kwargs["kit"] = kit_state(now)  # filler starts only with the emergency kit ready
     return safety_case(
         patient=appointment.patient,
         procedure=appointment.procedure,

@@ -4,7 +4,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.refusals import Refusal
-from treatments.models.catalog import Lot
 
 LOT_ALREADY_EXPIRED = Refusal(
     "lot_already_expired",
@@ -25,9 +24,10 @@ LOT_NUMBER_MISSING = Refusal(
 )
 
 
-@transaction.atomic
-def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=None):
-    """Record a delivery. A lot number seen before adds to that lot's stock."""
+def receive(lots, *, owner, lot_number, expiry_date, quantity, received_by, now=None):
+    """A delivery of `owner` (a product, or a kit medicine) into `lots` (its
+    lot manager, locked). A lot number seen before adds to that lot's stock;
+    the caller holds the transaction."""
     today = timezone.localdate(now or timezone.now())
     lot_number = lot_number.strip().upper()
     if not lot_number or "\x00" in lot_number:
@@ -36,21 +36,21 @@ def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=
         raise QUANTITY_NOT_POSITIVE.error()
     if expiry_date < today:
         raise LOT_ALREADY_EXPIRED.error(expiry=expiry_date.strftime("%d %b %Y"))
-    lot = Lot.objects.select_for_update().filter(product=product, lot_number=lot_number).first()
+    lot = lots.select_for_update().filter(lot_number=lot_number).first()
     if lot is None:
-        lot = Lot(
-            product=product,
+        lot = lots.model(
             lot_number=lot_number,
             expiry_date=expiry_date,
             quantity_received=quantity,
             quantity_remaining=quantity,
             received_on=today,
             received_by=received_by,
+            **{lots.field.name: owner},
         )
     elif lot.expiry_date != expiry_date:
         raise LOT_EXPIRY_MISMATCH.error(
             lot=lot_number,
-            product=product,
+            product=owner,
             recorded=lot.expiry_date.strftime("%d %b %Y"),
             given=expiry_date.strftime("%d %b %Y"),
         )
@@ -60,3 +60,17 @@ def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=
     lot.full_clean()
     lot.save()
     return lot
+
+
+@transaction.atomic
+def lot_receive(*, product, lot_number, expiry_date, quantity, received_by, now=None):
+    """Record a delivery. A lot number seen before adds to that lot's stock."""
+    return receive(
+        product.lots,
+        owner=product,
+        lot_number=lot_number,
+        expiry_date=expiry_date,
+        quantity=quantity,
+        received_by=received_by,
+        now=now,
+    )

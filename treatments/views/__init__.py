@@ -12,6 +12,7 @@ from treatments.views.consent import (
     consent_void,
     portal_consent,
 )
+from treatments.views.kit import kit, kit_receive, kit_status
 from treatments.views.photos import (
     appointment_photos,
     photo_image,
@@ -54,6 +55,9 @@ __all__ = [
     "consent_send",
     "consent_signature_image",
     "consent_void",
+    "kit",
+    "kit_receive",
+    "kit_status",
     "lot_recall",
     "lot_receive",
     "patient_chart",
