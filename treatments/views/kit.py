@@ -47,8 +47,19 @@ def kit(request):
     soonest = {}
     for lot in lots.select_related("medicine").order_by("expiry_date"):
         soonest.setdefault(lot.medicine_id, lot)
+    checks = list(
+        KitCheck.objects.select_related("checked_by").prefetch_related("items__medicine")[
+            :RECENT_CHECKS
+        ]
+    )
+    counted = {item.medicine_id: item.in_date for item in checks[0].items.all()} if checks else {}
     rows = [
-        {"medicine": m, "in_stock": stock.get(m.pk, 0), "soonest": soonest.get(m.pk)}
+        {
+            "medicine": m,
+            "in_stock": stock.get(m.pk, 0),
+            "counted": counted.get(m.pk),
+            "soonest": soonest.get(m.pk),
+        }
         for m in medicines
     ]
     return render(
@@ -59,9 +70,10 @@ def kit(request):
             "findings": findings,
             "rows": rows,
             "form": form if can_check else None,
-            "checks": KitCheck.objects.select_related("checked_by").prefetch_related(
-                "items__medicine"
-            )[:RECENT_CHECKS],
+            "checks": checks,
+            "stock_behind": any(
+                row["counted"] is not None and row["counted"] > row["in_stock"] for row in rows
+            ),
             "every_days": KitSettings.current().check_every_days,
             "today": today,
             "lots": lots.select_related("medicine").order_by("medicine__name", "expiry_date"),
