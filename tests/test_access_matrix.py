@@ -19,7 +19,14 @@ from tests.factories import LotFactory, PractitionerFactory
 from tests.helpers import NOW, at, book, history, same_day, sign_consents, take_photos
 from tests.two_factor import verified_login
 from treatments import services
-from treatments.models import PatientReport, Prescription, Procedure, TreatmentRecord
+from treatments.models import (
+    Complication,
+    ComplicationCheckIn,
+    PatientReport,
+    Prescription,
+    Procedure,
+    TreatmentRecord,
+)
 from treatments.reports import report_token
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +206,28 @@ MATRIX = {
         "post",
         lambda w: {"pk": w["record"].pk},
         rule({*CLINICIANS, "manager"}),
+    ),
+    # Complications (issue 18): practitioners record them; a manager reads and signs.
+    "treatments:complication_new": ("post", lambda w: {"pk": w["record"].pk}, rule(CLINICIANS)),
+    "treatments:complication": (
+        "get",
+        lambda w: {"pk": w["complication"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:complication_step": (
+        "post",
+        lambda w: {"pk": w["complication"].pk},
+        rule(CLINICIANS),
+    ),
+    "treatments:complication_sign": (
+        "post",
+        lambda w: {"pk": w["complication"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:check_in_done": (
+        "post",
+        lambda w: {"pk": w["complication"].pk, "check_in_pk": w["check_in"].pk},
+        rule(CLINICIANS),
     ),
     "treatments:chart": (
         "get",
@@ -383,6 +412,13 @@ def world(
         now=at(date(2026, 11, 26), "15:55"),
     )
     signed = signed_record(patient_a, practitioner, filler, at(date(2026, 11, 30), "10:00"))
+    complication = Complication.objects.create(
+        record=record,
+        patient=record.patient,
+        kind=Complication.Kind.OTHER,
+        opened_at=NOW,
+        opened_by=practitioner.user,
+    )
     (photo,) = take_photos(today)
     return {
         "photo": photo,
@@ -404,6 +440,8 @@ def world(
         "signature": signature,
         "link_token": urlsplit(link).path.split("/")[2],
         "record": record,
+        "complication": complication,
+        "check_in": ComplicationCheckIn.objects.create(complication=complication, due_at=NOW),
         "line": line,
         "prescription": Prescription.objects.get(patient=patient_a),
         "checked_in": checked_in,

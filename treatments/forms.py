@@ -9,7 +9,10 @@ from clinic.forms import DateInput, ServiceForm
 from treatments import services
 from treatments.aftercare import RED_FLAG_QUESTIONS
 from treatments.models import (
+    Complication,
+    ComplicationStep,
     InjectionLine,
+    KitLot,
     KitMedicine,
     Lot,
     PatientReport,
@@ -272,6 +275,66 @@ class AddendumForm(SignForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.order_fields(["reason", "text", "password"])
+
+
+class ComplicationOpenForm(ServiceForm):
+    kind = forms.ChoiceField(
+        label=_("What kind of complication?"),
+        choices=[("", "Choose…"), *Complication.Kind.choices],
+        error_messages={
+            "required": _("Pick what kind of complication it is (Other if none fits).")
+        },
+    )
+
+
+class ComplicationStepForm(ServiceForm):
+    """One step at the chair. Each card on the page posts `kind` and only its
+    own fields; the service checks what each kind needs."""
+
+    kind = forms.ChoiceField(choices=ComplicationStep.Kind.choices, widget=forms.HiddenInput)
+    signs = forms.MultipleChoiceField(
+        required=False, choices=list(services.SIGNS.items()), widget=forms.CheckboxSelectMultiple
+    )
+    kit_lot = forms.ModelChoiceField(
+        label=_("From kit lot"),
+        required=False,
+        queryset=KitLot.objects.filter(quantity_remaining__gt=0).select_related("medicine"),
+    )
+    items = forms.IntegerField(label=_("Items used"), required=False, min_value=1, max_value=99)
+    dose = forms.CharField(label=_("Dose"), required=False, max_length=60)
+    escalated_to = forms.ChoiceField(
+        required=False, choices=[("", ""), *ComplicationStep.Escalation.choices]
+    )
+    outcome = forms.ChoiceField(required=False, choices=[("", ""), *Complication.Outcome.choices])
+    text = forms.CharField(
+        label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def save(self, *, complication, user):
+        data = {**self.cleaned_data, "signs": self.cleaned_data["signs"] or ()}
+        return self.call_service(
+            services.complication_step, complication=complication, by=user, **data
+        )
+
+
+class ComplicationSignForm(SignForm):
+    summary = forms.CharField(
+        label=_("What happened, in brief"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For the patient's file and the adverse-incident report."),
+    )
+    field_for_code = {"complication_sign_password": "password"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["summary", "password"])
 
 
 def _yes_no(label, *, yes="Yes", no="No"):

@@ -17,6 +17,9 @@ from treatments.reports import report_token
 
 CONSENT = message_kind("consent", "Consent to sign", texts=Texts.ALWAYS)
 AFTERCARE = message_kind("aftercare", "Aftercare instructions")
+COMPLICATION_CHECK = message_kind(
+    "complication_check", "Check-in after a complication", texts=Texts.ALWAYS
+)
 REPORT_ALERT = message_kind(
     "report_alert", "Red-flag report (alert to staff)", texts=Texts.ALWAYS, urgent=True
 )
@@ -93,3 +96,24 @@ def report_alert(report, *, now):
         )
     outbox.enqueue_all(rows)
     return rows
+
+
+def complication_check_ins(complication, check_ins):
+    """At each check-in the patient is asked the red-flag questions and given
+    the link to tell the clinic; by text too when they agreed to texts (a
+    message that reaches them matters more here than anywhere)."""
+    record = complication.record
+    url = settings.SITE_URL + reverse("treatments:report_link", args=[report_token(record)])
+    for check_in in check_ins:
+        outbox.enqueue(
+            COMPLICATION_CHECK,
+            patient=complication.patient,
+            appointment=record.appointment,
+            key=f"complication_check:{check_in.pk}",
+            due_at=check_in.due_at,
+            context={
+                "record": record,
+                "red_flags": red_flags_for(record.procedure.agents),
+                "report_url": url,
+            },
+        )

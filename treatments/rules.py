@@ -324,3 +324,18 @@ def follow_up(*, treated_on: date, rules) -> FollowUp:
         rebook_date=min(rebooks, default=None),
         rebook_by=min(deadlines, default=None),
     )
+
+
+# After a complication, the practitioner checks in with the patient this many
+# hours after the record was opened, by kind (a vascular occlusion at 1 h,
+# the next day, the day after and a week on). The patient gets the red-flag
+# questions and the link to report a problem at each.
+CHECK_IN_HOURS = {
+    "vascular_occlusion": (1, 24, 48, 168),
+    "anaphylaxis": (1, 24),
+    "infection": (24, 48, 168),
+    "nodules": (168, 336),
+    "toxin_spread": (48, 168, 336),
+    "bruising_swelling": (48, 168),
+    "other": (24, 168),
+}

@@ -15,7 +15,7 @@ from clinic.pages import dashboard
 from clinic.paging import Window
 from clinic.roles import Role
 from treatments.consent import attach_consent
-from treatments.models import PatientReport
+from treatments.models import ComplicationCheckIn, PatientReport
 from treatments.views import kit_status
 
 LANDING_PAGES = {
@@ -84,6 +84,12 @@ def practitioner_home(request):
             .filter(record__practitioner__user=request.user)
             .select_related("patient", "record__procedure")
             .urgent_first(),
+            # Complication check-ins owed today or overdue, on their patients.
+            "check_ins": ComplicationCheckIn.objects.due_by(
+                timezone.localtime().replace(hour=23, minute=59, second=59)
+            )
+            .filter(complication__record__practitioner__user=request.user)
+            .select_related("complication__patient"),
             # What would stop a filler treatment today (none: the kit is ready).
             "kit_findings": kit_status(timezone.now())[1],
         },

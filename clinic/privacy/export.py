@@ -21,6 +21,9 @@ from bookings.models import Appointment, AppointmentEvent
 from clinic.models import AuditEvent, MedicalHistory, Notification, Patient
 from treatments.models import (
     Addendum,
+    Complication,
+    ComplicationCheckIn,
+    ComplicationStep,
     ConsentRequest,
     ConsentSignature,
     InjectionLine,
@@ -87,6 +90,13 @@ def patient_records(patient: Patient) -> dict:
         "treatment_records": records,
         "injections": InjectionLine.objects.filter(record__in=records).order_by("pk"),
         "addenda": Addendum.objects.filter(record__in=records).order_by("pk"),
+        "complications": Complication.objects.filter(patient=patient).order_by("opened_at"),
+        "complication_steps": ComplicationStep.objects.filter(
+            complication__patient=patient
+        ).order_by("at", "pk"),
+        "complication_check_ins": ComplicationCheckIn.objects.filter(
+            complication__patient=patient
+        ).order_by("due_at", "pk"),
         "problem_reports": PatientReport.objects.filter(patient=patient).order_by("submitted_at"),
         "problem_report_reviews": PatientReportReview.objects.filter(
             report__patient=patient

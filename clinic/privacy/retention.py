@@ -26,6 +26,9 @@ from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
 from treatments.models import (
     Addendum,
+    Complication,
+    ComplicationCheckIn,
+    ComplicationStep,
     ConsentRequest,
     ConsentSignature,
     InjectionLine,
@@ -104,6 +107,9 @@ def patient_purge(*, patient: Patient, now) -> None:
         photos,
         PatientReportReview.objects.filter(report__patient=patient),
         PatientReport.objects.filter(patient=patient),
+        ComplicationCheckIn.objects.filter(complication__patient=patient),
+        ComplicationStep.objects.filter(complication__patient=patient),
+        Complication.objects.filter(patient=patient),
         InjectionLine.objects.filter(record__in=records),
         Addendum.objects.filter(record__in=records),
         records,

@@ -12,6 +12,13 @@ from treatments.models.catalog import (  # noqa: F401
     SubstanceWindow,
     Timing,
 )
+from treatments.models.complications import (  # noqa: F401
+    Complication,
+    ComplicationCheckIn,
+    ComplicationCheckInQuerySet,
+    ComplicationQuerySet,
+    ComplicationStep,
+)
 from treatments.models.consent import (  # noqa: F401
     ConsentForm,
     ConsentFormQuerySet,

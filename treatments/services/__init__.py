@@ -2,6 +2,23 @@
 treatment records, patients' problem reports.
 Everything is importable from here, as `treatments.services.<name>`."""
 
+from treatments.services.complications import (  # noqa: F401
+    CHECK_IN_DONE,
+    CHECK_IN_NOTE,
+    COMPLICATION_KIND,
+    COMPLICATION_NOT_ALLOWED,
+    COMPLICATION_NOT_SIGNED,
+    COMPLICATION_SIGN_OUTCOME,
+    COMPLICATION_SIGN_PASSWORD,
+    COMPLICATION_SIGNED,
+    COMPLICATION_SIGNER,
+    SIGNS,
+    check_in_done,
+    complication_open,
+    complication_sign,
+    complication_step,
+    steps_for,
+)
 from treatments.services.consent import (  # noqa: F401
     CONSENT_APPOINTMENT_CLOSED,
     CONSENT_DETAILS_MISMATCH,

@@ -2,6 +2,13 @@
 consent, prescriptions, records and patients' problem reports (the clinical
 records)."""
 
+from treatments.views.complications import (
+    check_in_done,
+    complication,
+    complication_new,
+    complication_sign,
+    complication_step,
+)
 from treatments.views.consent import (
     consent_form_edit,
     consent_forms,
@@ -48,6 +55,11 @@ from treatments.views.stock import catalog, lot_receive, stock, stock_filters
 
 __all__ = [
     "catalog",
+    "check_in_done",
+    "complication",
+    "complication_new",
+    "complication_sign",
+    "complication_step",
     "consent_form_edit",
     "consent_forms",
     "consent_link",

@@ -27,6 +27,7 @@ from clinic.roles import Role
 from treatments import services
 from treatments.forms import (
     AddendumForm,
+    ComplicationOpenForm,
     InjectionForm,
     RecordForm,
     SameDayCheckForm,
@@ -34,6 +35,7 @@ from treatments.forms import (
 )
 from treatments.models import (
     Addendum,
+    Complication,
     InjectionLine,
     Lot,
     TreatmentRecord,
@@ -161,6 +163,13 @@ def _record_page(request, record, *, status=200, **forms):
         "details_form": forms.get("details_form") or RecordForm(initial=initial),
         "sign_form": sign_form,
         "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        # Complications (issue 18): opened from here by a practitioner.
+        "complications": record.complications.select_related("opened_by")
+        if request.user.has_perm("treatments.view_complication")
+        else (),
+        "complication_form": ComplicationOpenForm()
+        if request.user.has_perm("treatments.add_complication")
+        else None,
         "verified": record.verify() if record.is_signed else None,
     }
     return render(request, "treatments/record.html", context, status=status)
@@ -298,6 +307,10 @@ def patient_chart(request, patient_pk):
         .prefetch_related(
             Prefetch("lines", InjectionLine.objects.select_related("product", "lot")),
             Prefetch("addenda", Addendum.objects.select_related("author")),
+            Prefetch(
+                "complications",
+                Complication.objects.visible_to(request.user).order_by("opened_at"),
+            ),
             "procedure__components",
         )
         .order_by("-started_at")
