@@ -224,6 +224,16 @@ MATRIX = {
         lambda w: {"pk": w["complication"].pk},
         rule({*CLINICIANS, "manager"}),
     ),
+    "treatments:complication_summary": (
+        "get",
+        lambda w: {"pk": w["complication"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:complication_reported": (
+        "post",
+        lambda w: {"pk": w["complication"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
     "treatments:check_in_done": (
         "post",
         lambda w: {"pk": w["complication"].pk, "check_in_pk": w["check_in"].pk},

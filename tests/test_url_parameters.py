@@ -100,6 +100,7 @@ PARAMETERS = {
     "treatments:stock": ["show"],
     "treatments:recall": ["lot"],
     "treatments:reports": ["show", "page"],
+    "treatments:complication_summary": ["format"],
     "bookings:day": ["date"],
     "bookings:week": ["date", "practitioner"],
     "bookings:book": ["q", "practitioner", "date", "time"],

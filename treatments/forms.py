@@ -330,11 +330,26 @@ class ComplicationSignForm(SignForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For the patient's file and the adverse-incident report."),
     )
+    patient_sex = forms.ChoiceField(
+        label=_("The patient's sex"),
+        choices=[("", "Choose…"), *Complication.Sex.choices],
+        help_text=_("The regulator's adverse-incident report asks for it."),
+        error_messages={"required": _("Choose the patient's sex (or Not stated).")},
+    )
     field_for_code = {"complication_sign_password": "password"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_fields(["summary", "password"])
+        self.order_fields(["summary", "patient_sex", "password"])
+
+
+class RegulatorReportForm(ServiceForm):
+    reported_on = forms.DateField(label=_("Reported on"), widget=DateInput())
+    reference = forms.CharField(
+        label=_("Yellow Card reference"),
+        max_length=60,
+        help_text=_("As the Yellow Card site gave it on submitting."),
+    )
 
 
 def _yes_no(label, *, yes="Yes", no="No"):

@@ -53,6 +53,14 @@ urlpatterns += [
     path("complications/<int:pk>/steps/", views.complication_step, name="complication_step"),
     path("complications/<int:pk>/sign/", views.complication_sign, name="complication_sign"),
     path(
+        "complications/<int:pk>/summary/", views.complication_summary, name="complication_summary"
+    ),
+    path(
+        "complications/<int:pk>/reported/",
+        views.complication_reported,
+        name="complication_reported",
+    ),
+    path(
         "complications/<int:pk>/check-ins/<int:check_in_pk>/done/",
         views.check_in_done,
         name="check_in_done",

@@ -34,6 +34,7 @@ from treatments.models import (
     Prescription,
     PrescriptionItem,
     PrescriptionWithdrawal,
+    RegulatorReport,
     SameDayCheck,
     TreatmentRecord,
 )
@@ -97,6 +98,9 @@ def patient_records(patient: Patient) -> dict:
         "complication_check_ins": ComplicationCheckIn.objects.filter(
             complication__patient=patient
         ).order_by("due_at", "pk"),
+        "complication_reports": RegulatorReport.objects.filter(
+            complication__patient=patient
+        ).order_by("reported_on", "pk"),
         "problem_reports": PatientReport.objects.filter(patient=patient).order_by("submitted_at"),
         "problem_report_reviews": PatientReportReview.objects.filter(
             report__patient=patient

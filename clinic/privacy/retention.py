@@ -39,6 +39,7 @@ from treatments.models import (
     Prescription,
     PrescriptionItem,
     PrescriptionWithdrawal,
+    RegulatorReport,
     SameDayCheck,
     TreatmentRecord,
 )
@@ -107,6 +108,7 @@ def patient_purge(*, patient: Patient, now) -> None:
         photos,
         PatientReportReview.objects.filter(report__patient=patient),
         PatientReport.objects.filter(patient=patient),
+        RegulatorReport.objects.filter(complication__patient=patient),
         ComplicationCheckIn.objects.filter(complication__patient=patient),
         ComplicationStep.objects.filter(complication__patient=patient),
         Complication.objects.filter(patient=patient),

@@ -374,3 +374,100 @@ def test_a_check_in_needs_a_note_and_is_done_once(occlusion):
     services.check_in_done(check_in=first, by=user, note="Fine.")
     message = refused("check_in_done", services.check_in_done, check_in=first, by=user, note="x")
     assert "already recorded" in message
+
+
+# Reporting to the regulator
+
+
+@pytest.fixture
+def reported_case(occlusion):
+    lot = kit_lot(by=occlusion.opened_by)
+    step(occlusion, "signs", signs=["blanching", "pain"])
+    step(occlusion, "hyaluronidase", kit_lot=lot, items=1, dose="1500 IU")
+    step(occlusion, "escalated", escalated_to="eye")
+    step(occlusion, "outcome", outcome="improving")
+    return services.complication_sign(
+        complication=occlusion,
+        by=occlusion.opened_by,
+        password=PASSWORD,
+        summary="Blanching of the upper lip minutes after filler.",
+        patient_sex="female",
+    )
+
+
+def test_the_yellow_card_summary_holds_each_field(reported_case):
+    summary = services.incident_summary(reported_case)
+    patient = reported_case.patient
+    assert summary["patient_initials"] == (patient.first_name[0] + patient.last_name[0]).upper()
+    assert summary["patient_age"] == 36  # born 1990, on 1 December 2026
+    assert summary["patient_sex"] == "Female"
+    (product,) = summary["suspect_products"]
+    assert product == {
+        "product": "Juvederm Volbella XC",
+        "brand": product["brand"],
+        "lot": "VB9",
+        "expiry": "2027-06-01",
+        "dose": "0.3 mL",
+        "unit": "mL",
+        "route": "injection into the lips",
+        "given_on": "2026-12-01",
+    }
+    assert summary["reaction"] == "Suspected vascular occlusion"
+    assert summary["signs"] == ["Blanching (white skin)", "Pain out of proportion"]
+    assert summary["onset_date"] == summary["treatment_date"] == "2026-12-01"
+    assert summary["treatment_given"] == [
+        "Hyaluronidase 1500 IU: 1500 IU, lot HY1 (exp. 2027-06-01) at 10:02"
+    ]
+    assert summary["escalated_to"] == ["Eye specialist called (same day)"]
+    assert summary["outcome"] == "Improving, follow-up booked"
+    assert summary["description"].startswith("Blanching of the upper lip")
+    assert summary["reporter"] == reported_case.record.practitioner.user.get_full_name()
+    assert summary["reported"] == []
+
+
+def test_the_summary_prints_and_exports_as_csv_and_json(client, reported_case):
+    import csv
+    import io
+    import json
+
+    client.force_login(reported_case.opened_by)
+    url = reverse("treatments:complication_summary", args=[reported_case.pk])
+    page = client.get(url).content.decode()
+    assert "Adverse-incident summary" in page and "VB9" in page
+    rows = list(csv.DictReader(io.StringIO(client.get(url + "?format=csv").content.decode())))
+    assert [(r["lot"], r["patient_sex"], r["outcome"]) for r in rows] == [
+        ("VB9", "Female", "Improving, follow-up booked")
+    ]
+    data = json.loads(client.get(url + "?format=json").content)
+    assert data["suspect_products"][0]["expiry"] == "2027-06-01"
+    assert client.get(url + "?format=pdf").status_code == 400
+    assert AuditEvent.objects.filter(what="adverse-incident summary").count() == 3
+
+
+def test_the_record_keeps_whether_and_when_it_was_reported(client, reported_case):
+    client.force_login(reported_case.opened_by)
+    url = reverse("treatments:complication_reported", args=[reported_case.pk])
+    response = client.post(url, {"reported_on": "2026-12-01", "reference": ""})
+    assert response.status_code == 400
+    response = client.post(url, {"reported_on": "2026-11-01", "reference": "YC-1"})
+    assert "between the day the complication was recorded" in response.content.decode()
+    response = client.post(
+        url, {"reported_on": "2026-12-01", "reference": "YC-2026-0042"}, follow=True
+    )
+    assert "Recorded: reported to the MHRA Yellow Card YC-2026-0042" in response.content.decode()
+    summary = services.incident_summary(reported_case)
+    assert summary["reported"] == [
+        {"scheme": "MHRA Yellow Card", "on": "2026-12-01", "ref": "YC-2026-0042"}
+    ]
+    assert reported_case.regulator_reports.get().recorded_by == reported_case.opened_by
+
+
+def test_signing_asks_the_patients_sex_on_the_page(client, occlusion):
+    step(occlusion, "outcome", outcome="resolved")
+    client.force_login(occlusion.opened_by)
+    url = reverse("treatments:complication_sign", args=[occlusion.pk])
+    response = client.post(url, {"password": PASSWORD})
+    assert "Choose the patient&#x27;s sex" in response.content.decode()
+    client.post(url, {"password": PASSWORD, "patient_sex": "not_stated"})
+    occlusion.refresh_from_db()
+    assert occlusion.is_signed and occlusion.patient_sex == "not_stated"

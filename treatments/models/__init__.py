@@ -18,6 +18,7 @@ from treatments.models.complications import (  # noqa: F401
     ComplicationCheckInQuerySet,
     ComplicationQuerySet,
     ComplicationStep,
+    RegulatorReport,
 )
 from treatments.models.consent import (  # noqa: F401
     ConsentForm,

@@ -49,6 +49,11 @@ class Complication(models.Model):
         OPEN = "open", _("Open")
         SIGNED = "signed", _("Signed")
 
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        NOT_STATED = "not_stated", _("Not stated")
+
     class Outcome(models.TextChoices):
         RESOLVED = "resolved", _("Resolved")
         IMPROVING = "improving", _("Improving, follow-up booked")
@@ -67,6 +72,12 @@ class Complication(models.Model):
     opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome, blank=True)
     summary = models.TextField(_("what happened, in brief"), blank=True)
+    patient_sex = models.CharField(
+        _("patient's sex (for the adverse-incident report)"),
+        max_length=10,
+        choices=Sex,
+        blank=True,
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -116,6 +127,7 @@ class Complication(models.Model):
             str(self.opened_by_id),
             self.outcome,
             self.summary,
+            self.patient_sex,
         ]
         steps = [step.content() for step in self.steps.order_by("at", "pk") if not step.is_addendum]
         return "\n".join(fields + steps)
@@ -222,3 +234,29 @@ class ComplicationCheckIn(models.Model):
 
     def __str__(self):
         return f"Check-in on {self.complication} due {self.due_at:%d %b %H:%M}"
+
+
+class RegulatorReport(AppendOnlyModel):
+    """That (and when) the complication was reported to the regulator (the
+    MHRA's Yellow Card scheme in the UK), with the reference it gave. Kept
+    beside the signed record, never in it: reports often follow signing."""
+
+    class Scheme(models.TextChoices):
+        YELLOW_CARD = "yellow_card", _("MHRA Yellow Card")
+
+    complication = models.ForeignKey(
+        Complication, on_delete=models.PROTECT, related_name="regulator_reports"
+    )
+    scheme = models.CharField(max_length=12, choices=Scheme, default=Scheme.YELLOW_CARD)
+    reported_on = models.DateField(_("reported on"))
+    reference = models.CharField(_("reference"), max_length=60)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reported_on", "pk"]
+
+    def __str__(self):
+        return f"{self.get_scheme_display()} {self.reference} ({self.reported_on:%d %b %Y})"

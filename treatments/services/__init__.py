@@ -12,11 +12,15 @@ from treatments.services.complications import (  # noqa: F401
     COMPLICATION_SIGN_PASSWORD,
     COMPLICATION_SIGNED,
     COMPLICATION_SIGNER,
+    REPORT_DATE,
+    REPORT_REFERENCE,
     SIGNS,
     check_in_done,
     complication_open,
     complication_sign,
     complication_step,
+    incident_summary,
+    regulator_report_record,
     steps_for,
 )
 from treatments.services.consent import (  # noqa: F401

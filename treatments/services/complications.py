@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clinic.refusals import Refusal
 from clinic.roles import Role
+from clinic.rules import age_on
 from treatments import messages
 from treatments.models import (
     Complication,
@@ -18,6 +19,7 @@ from treatments.models import (
     ComplicationStep,
     KitLot,
     KitMedicine,
+    RegulatorReport,
     TreatmentRecord,
 )
 from treatments.rules import CHECK_IN_HOURS
@@ -276,7 +278,7 @@ def complication_step(
 
 
 @transaction.atomic
-def complication_sign(*, complication, by, password, summary="", now=None):
+def complication_sign(*, complication, by, password, summary="", patient_sex="", now=None):
     """Sign: the record and its steps are frozen (a hash over them); the
     outcome must be recorded. Corrections from here on are addenda."""
     now = now or timezone.now()
@@ -293,6 +295,8 @@ def complication_sign(*, complication, by, password, summary="", now=None):
     if len(summary) > TEXT_LIMIT:
         raise STEP_TEXT.error()
     complication.summary = summary or complication.summary
+    if patient_sex:
+        complication.patient_sex = patient_sex  # full_clean() checks the choice
     complication.status = Complication.Status.SIGNED
     complication.signed_at = now
     complication.signed_by = by
@@ -300,3 +304,114 @@ def complication_sign(*, complication, by, password, summary="", now=None):
     complication.full_clean()
     complication.save()
     return complication
+
+
+# Reporting to the regulator
+
+REPORT_REFERENCE = Refusal(
+    "yellow_card_reference",
+    "Enter the reference the Yellow Card site gave (up to 60 characters).",
+    "reference",
+)
+REPORT_DATE = Refusal(
+    "yellow_card_date",
+    "The report date must be between the day the complication was recorded (%(opened)s) and today.",
+    "reported_on",
+)
+REPORT_NOT_ALLOWED = Refusal(
+    "yellow_card_not_allowed", "Only practitioners and managers record reports to the regulator."
+)
+
+
+def incident_summary(complication):
+    """What a Yellow Card report asks, from the records: the patient (initials,
+    age on the day, sex), each suspect product with its lot, expiry, dose and
+    date, the reaction, what was given for it, the outcome and the reporter.
+    Plain values, for the printable page, CSV and JSON alike."""
+    record = complication.record
+    patient = complication.patient
+    onset = timezone.localdate(complication.opened_at)
+    lines = record.lines.select_related("product", "lot").order_by("pk")
+    products = {}
+    for line in lines:
+        key = (line.product_id, line.lot_id)
+        entry = products.setdefault(
+            key,
+            {
+                "product": line.product.name,
+                "brand": line.product.brand,
+                "lot": line.lot.lot_number,
+                "expiry": line.lot.expiry_date.isoformat(),
+                "amount": 0,
+                "unit": line.product.unit,
+                "route": "injection into the lips",
+                "given_on": timezone.localdate(record.started_at).isoformat(),
+            },
+        )
+        entry["amount"] += line.amount
+    for entry in products.values():
+        entry["dose"] = f"{plain_amount(entry.pop('amount'))} {entry['unit']}"
+    steps = list(complication.steps.select_related("kit_lot__medicine", "by"))
+    signs = [SIGNS[code] for step in steps for code in step.signs if code in SIGNS]
+    given = [
+        f"{step.kit_lot.medicine}: {step.dose}, lot {step.kit_lot.lot_number} (exp. "
+        f"{step.kit_lot.expiry_date.isoformat()}) at {timezone.localtime(step.at):%H:%M}"
+        for step in steps
+        if step.kit_lot_id
+    ]
+    escalated = [step.get_escalated_to_display() for step in steps if step.escalated_to]
+    practitioner = record.practitioner
+    reports = list(complication.regulator_reports.all())
+    return {
+        "clinic_reference": f"complication {complication.pk}",
+        "patient_initials": f"{patient.first_name[:1]}{patient.last_name[:1]}".upper(),
+        "patient_age": age_on(patient.date_of_birth, onset),
+        "patient_sex": complication.get_patient_sex_display() or "not recorded",
+        "suspect_products": list(products.values()),
+        "reaction": complication.get_kind_display(),
+        "signs": sorted(set(signs), key=signs.index),
+        "description": complication.summary,
+        "onset_date": onset.isoformat(),
+        "treatment_date": timezone.localdate(record.started_at).isoformat(),
+        "treatment_given": given,
+        "escalated_to": escalated,
+        "outcome": complication.get_outcome_display() or "not yet recorded",
+        "reporter": practitioner.user.get_full_name(),
+        "reporter_profession": practitioner.get_profession_display()
+        if practitioner.profession
+        else "",
+        "reporter_registration": practitioner.registration,
+        "signed": complication.is_signed,
+        "reported": [
+            {"scheme": r.get_scheme_display(), "on": r.reported_on.isoformat(), "ref": r.reference}
+            for r in reports
+        ],
+    }
+
+
+def plain_amount(number):
+    return f"{number.normalize():f}" if hasattr(number, "normalize") else str(number)
+
+
+@transaction.atomic
+def regulator_report_record(*, complication, by, reported_on, reference, now=None):
+    """Record that the complication was reported, when, and the reference."""
+    if not by.has_perm("treatments.add_regulatorreport"):
+        raise REPORT_NOT_ALLOWED.error()
+    now = now or timezone.now()
+    opened = timezone.localdate(complication.opened_at)
+    if reported_on is None or not opened <= reported_on <= timezone.localdate(now):
+        raise REPORT_DATE.error(opened=opened.strftime("%d %b %Y"))
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 60 or "\x00" in reference:
+        raise REPORT_REFERENCE.error()
+    report = RegulatorReport(
+        complication=complication,
+        reported_on=reported_on,
+        reference=reference,
+        recorded_by=by,
+        recorded_at=now,
+    )
+    report.full_clean()
+    report.save()
+    return report

@@ -6,8 +6,10 @@ from treatments.views.complications import (
     check_in_done,
     complication,
     complication_new,
+    complication_reported,
     complication_sign,
     complication_step,
+    complication_summary,
 )
 from treatments.views.consent import (
     consent_form_edit,
@@ -58,8 +60,10 @@ __all__ = [
     "check_in_done",
     "complication",
     "complication_new",
+    "complication_reported",
     "complication_sign",
     "complication_step",
+    "complication_summary",
     "consent_form_edit",
     "consent_forms",
     "consent_link",

@@ -2,7 +2,10 @@
 steps for the chair (each a form of its own, one tap where possible), the
 signing and the addenda."""
 
+import csv
+
 from django.contrib import messages
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -10,9 +13,15 @@ from django.views.decorators.http import require_POST
 from clinic.access import permission_required
 from clinic.audit import log_view
 from clinic.flash import call_service
+from clinic.params import choice_param
 from clinic.roles import Role
 from treatments import services
-from treatments.forms import ComplicationOpenForm, ComplicationSignForm, ComplicationStepForm
+from treatments.forms import (
+    ComplicationOpenForm,
+    ComplicationSignForm,
+    ComplicationStepForm,
+    RegulatorReportForm,
+)
 from treatments.models import (
     Complication,
     ComplicationCheckIn,
@@ -51,7 +60,7 @@ def complication_new(request, pk):
     return redirect(complication)
 
 
-def _page(request, complication, *, status=200, step_form=None, sign_form=None):
+def _page(request, complication, *, status=200, step_form=None, sign_form=None, report_form=None):
     today = timezone.localdate()
     steps = list(complication.steps.select_related("by", "kit_lot__medicine"))
     for step in steps:
@@ -93,6 +102,10 @@ def _page(request, complication, *, status=200, step_form=None, sign_form=None):
         "sign_form": sign_form or ComplicationSignForm(),
         "verified": complication.verify() if complication.is_signed else None,
         "check_ins": complication.check_ins.select_related("done_by"),
+        "regulator_reports": complication.regulator_reports.select_related("recorded_by"),
+        "report_form": report_form or RegulatorReportForm(initial={"reported_on": today})
+        if request.user.has_perm("treatments.add_regulatorreport")
+        else None,
         "now": timezone.now(),
     }
     return render(request, "treatments/complication.html", context, status=status)
@@ -130,6 +143,7 @@ def complication_sign(request, pk):
             by=request.user,
             password=form.cleaned_data["password"],
             summary=form.cleaned_data["summary"],
+            patient_sex=form.cleaned_data["patient_sex"],
         )
         if signed:
             messages.success(request, "Complication record signed. Corrections are addenda.")
@@ -151,3 +165,82 @@ def check_in_done(request, pk, check_in_pk):
         success="Check-in recorded.",
     )
     return redirect(f"{complication.get_absolute_url()}#check-ins")
+
+
+SUMMARY_FORMATS = ("html", "csv", "json")
+CSV_FIELDS = [
+    "clinic_reference",
+    "patient_initials",
+    "patient_age",
+    "patient_sex",
+    "product",
+    "brand",
+    "lot",
+    "expiry",
+    "dose",
+    "route",
+    "given_on",
+    "reaction",
+    "signs",
+    "description",
+    "onset_date",
+    "treatment_given",
+    "escalated_to",
+    "outcome",
+    "reporter",
+    "reporter_profession",
+    "reporter_registration",
+]
+
+
+@permission_required("treatments.view_complication")
+def complication_summary(request, pk):
+    """The adverse-incident summary (what a Yellow Card report asks), to
+    print, or as CSV (a row per suspect product) or JSON."""
+    complication = get_object_or_404(_complications(request), pk=pk)
+    fmt = choice_param(request, "format", SUMMARY_FORMATS, "html")
+    summary = services.incident_summary(complication)
+    log_view(
+        request, what="adverse-incident summary", obj=complication, patient=complication.patient
+    )
+    name = f"adverse-incident-{complication.pk}"
+    if fmt == "json":
+        response = JsonResponse(summary, json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        writer = csv.DictWriter(response, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        flat = {
+            key: "; ".join(value) if isinstance(value, list) else value
+            for key, value in summary.items()
+            if key != "suspect_products"
+        }
+        for product in summary["suspect_products"] or [{}]:
+            writer.writerow({**flat, **product})
+        return response
+    return render(
+        request,
+        "treatments/complication_summary.html",
+        {"complication": complication, "summary": summary},
+    )
+
+
+@require_POST
+@permission_required("treatments.add_regulatorreport")
+def complication_reported(request, pk):
+    complication = get_object_or_404(_complications(request), pk=pk)
+    form = RegulatorReportForm(request.POST)
+    if form.is_valid():
+        report = form.call_service(
+            services.regulator_report_record,
+            complication=complication,
+            by=request.user,
+            **form.cleaned_data,
+        )
+        if report:
+            messages.success(request, f"Recorded: reported to the {report}.")
+            return redirect(f"{complication.get_absolute_url()}#reported")
+    return _page(request, complication, status=400, report_form=form)
