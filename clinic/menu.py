@@ -51,6 +51,12 @@ GROUPS = [
                 "bi-chat-square-text",
                 "treatments.view_patientreport",
             ),
+            (
+                "treatments:complications",
+                "Complications",
+                "bi-exclamation-triangle",
+                "treatments.view_complication",
+            ),
             ("outbox", "Emails", "bi-envelope", "clinic.view_notification"),
             ("audit_log", "Audit", "bi-eye", "clinic.view_auditevent"),
         ],

@@ -224,6 +224,7 @@ MATRIX = {
         lambda w: {"pk": w["complication"].pk},
         rule({*CLINICIANS, "manager"}),
     ),
+    "treatments:complications": ("get", lambda w: {}, rule({*CLINICIANS, "manager"})),
     "treatments:complication_summary": (
         "get",
         lambda w: {"pk": w["complication"].pk},

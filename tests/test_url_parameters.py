@@ -101,6 +101,7 @@ PARAMETERS = {
     "treatments:recall": ["lot"],
     "treatments:reports": ["show", "page"],
     "treatments:complication_summary": ["format"],
+    "treatments:complications": ["from", "to"],
     "bookings:day": ["date"],
     "bookings:week": ["date", "practitioner"],
     "bookings:book": ["q", "practitioner", "date", "time"],

@@ -49,6 +49,7 @@ urlpatterns += [
         views.complication_new,
         name="complication_new",
     ),
+    path("complications/", views.complications_overview, name="complications"),
     path("complications/<int:pk>/", views.complication, name="complication"),
     path("complications/<int:pk>/steps/", views.complication_step, name="complication_step"),
     path("complications/<int:pk>/sign/", views.complication_sign, name="complication_sign"),

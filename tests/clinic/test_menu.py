@@ -23,7 +23,7 @@ def test_a_manager_sees_four_pages_and_three_groups(manager):
         "Book",
         "Patients",
         ("Clinic", ["Stock", "Emergency kit", "Lot recall", "Catalog", "Consent forms"]),
-        ("Records", ["Patient reports", "Emails", "Audit"]),
+        ("Records", ["Patient reports", "Complications", "Emails", "Audit"]),
         ("Admin", ["Staff security", "Admin site"]),
     ]
 
@@ -42,7 +42,7 @@ def test_a_group_of_one_page_is_that_page(front_desk, practitioner):
         "Book",
         "Patients",
         ("Clinic", ["Stock", "Emergency kit"]),
-        "Patient reports",
+        ("Records", ["Patient reports", "Complications"]),
     ]
 
 

@@ -471,3 +471,52 @@ def test_signing_asks_the_patients_sex_on_the_page(client, occlusion):
     client.post(url, {"password": PASSWORD, "patient_sex": "not_stated"})
     occlusion.refresh_from_db()
     assert occlusion.is_signed and occlusion.patient_sex == "not_stated"
+
+
+# The manager's view
+
+
+def test_rates_per_treatments_done_by_practitioner_product_and_lot(
+    client, reported_case, healthy, injector, filler, manager, django_assert_max_num_queries
+):
+    record = reported_case.record
+    user = record.practitioner.user
+    services.record_update(record=record, by=user, anaesthetic="none", no_adverse_events=True)
+    services.treatment_sign(record=record, by=user, password=PASSWORD)
+    second = services.treatment_start(
+        appointment=ready(healthy, injector, filler, at_time="11:00"), by=user, now=DAY
+    )
+    add(
+        second,
+        Lot.objects.get(lot_number="VB9"),
+        "FB-LL",
+        amount="0.2",
+        depth="submucosal",
+        needle="30G needle",
+        dilution="",
+    )
+    services.record_update(record=second, by=user, anaesthetic="none", no_adverse_events=True)
+    services.treatment_sign(record=second, by=user, password=PASSWORD)
+    with django_assert_max_num_queries(10):
+        rates = services.complication_rates(date(2026, 11, 1), date(2026, 12, 31))
+    assert (rates["count"], rates["done"], rates["rate"]) == (1, 2, 50.0)
+    assert rates["by_kind"] == [{"name": "Suspected vascular occlusion", "count": 1}]
+    assert rates["by_product"] == [
+        {"name": "Juvederm Volbella XC", "done": 2, "count": 1, "rate": 50.0}
+    ]
+    assert rates["by_lot"][0]["name"] == "Juvederm Volbella XC lot VB9"
+    assert rates["by_practitioner"][0] | {"name": None} == {
+        "name": None,
+        "done": 2,
+        "count": 1,
+        "rate": 50.0,
+    }
+    client.force_login(manager)
+    page = client.get(reverse("treatments:complications") + "?from=2026-11-01&to=2026-12-31")
+    assert "1 complication over 2 signed treatments (50.0 per 100)" in page.content.decode()
+    assert (
+        client.get(
+            reverse("treatments:complications") + "?from=2026-12-31&to=2026-11-01"
+        ).status_code
+        == 400
+    )

@@ -17,6 +17,7 @@ from treatments.services.complications import (  # noqa: F401
     SIGNS,
     check_in_done,
     complication_open,
+    complication_rates,
     complication_sign,
     complication_step,
     incident_summary,

@@ -4,9 +4,11 @@ signed with the password and frozen; addenda after. Opening one schedules
 its check-ins and the messages that go with them."""
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Count, F, Value
+from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 
 from clinic.refusals import Refusal
@@ -17,6 +19,7 @@ from treatments.models import (
     Complication,
     ComplicationCheckIn,
     ComplicationStep,
+    InjectionLine,
     KitLot,
     KitMedicine,
     RegulatorReport,
@@ -415,3 +418,85 @@ def regulator_report_record(*, complication, by, reported_on, reference, now=Non
     report.full_clean()
     report.save()
     return report
+
+
+# The manager's view: complications over treatments done
+
+
+def _rate(count, done):
+    return round(100 * count / done, 1) if done else None
+
+
+def complication_rates(first, last):
+    """Complications opened and treatments signed between two local days, by
+    kind, product, lot, practitioner and month, each with the rate per 100
+    treatments done (with that product, lot or practitioner). Ten queries
+    whatever the period."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    done = TreatmentRecord.objects.signed().filter(started_at__gte=start, started_at__lt=end)
+    opened = Complication.objects.filter(opened_at__gte=start, opened_at__lt=end)
+    total_done = done.count()
+
+    def by(key, label, done_by):
+        counts = {
+            row[key]: row["n"]
+            for row in opened.values(key).annotate(n=Count("pk", distinct=True))
+            if row[key] is not None
+        }
+        rows = []
+        for row in done_by:
+            count = counts.pop(row["key"], 0)
+            rows.append({"name": row[label], "done": row["n"], "count": count})
+        rows = [r | {"rate": _rate(r["count"], r["done"])} for r in rows if r["count"] or r["done"]]
+        return sorted(rows, key=lambda r: (-r["count"], str(r["name"])))
+
+    lines = InjectionLine.objects.filter(record__in=done)
+    products = by(
+        "record__lines__product",
+        "product_name",
+        lines.values(key=F("product"), product_name=F("product__name")).annotate(
+            n=Count("record", distinct=True)
+        ),
+    )
+    lots = by(
+        "record__lines__lot",
+        "lot_name",
+        lines.values(
+            key=F("lot"),
+            lot_name=Concat(F("product__name"), Value(" lot "), F("lot__lot_number")),
+        ).annotate(n=Count("record", distinct=True)),
+    )
+    practitioners = by(
+        "record__practitioner",
+        "practitioner_name",
+        done.values(
+            key=F("practitioner"), practitioner_name=F("practitioner__display_name")
+        ).annotate(n=Count("pk")),
+    )
+    kinds = dict(Complication.Kind.choices)
+    by_kind = [
+        {"name": kinds.get(row["kind"], row["kind"]), "count": row["n"]}
+        for row in opened.values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
+    ]
+    months = [
+        {"month": row["month"], "count": row["n"]}
+        for row in opened.annotate(month=TruncMonth("opened_at"))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    ]
+    count = opened.count()
+    return {
+        "first": first,
+        "last": last,
+        "done": total_done,
+        "count": count,
+        "rate": _rate(count, total_done),
+        "by_kind": by_kind,
+        "by_product": products,
+        "by_lot": lots,
+        "by_practitioner": practitioners,
+        "by_month": months,
+    }

@@ -10,6 +10,7 @@ from treatments.views.complications import (
     complication_sign,
     complication_step,
     complication_summary,
+    complications_overview,
 )
 from treatments.views.consent import (
     consent_form_edit,
@@ -64,6 +65,7 @@ __all__ = [
     "complication_sign",
     "complication_step",
     "complication_summary",
+    "complications_overview",
     "consent_form_edit",
     "consent_forms",
     "consent_link",

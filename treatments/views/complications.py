@@ -3,7 +3,9 @@ steps for the chair (each a form of its own, one tap where possible), the
 signing and the addenda."""
 
 import csv
+from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_POST
 from clinic.access import permission_required
 from clinic.audit import log_view
 from clinic.flash import call_service
-from clinic.params import choice_param
+from clinic.params import RANGE_BACKWARDS, DayRangeQuery, choice_param, read_query
 from clinic.roles import Role
 from treatments import services
 from treatments.forms import (
@@ -244,3 +246,28 @@ def complication_reported(request, pk):
             messages.success(request, f"Recorded: reported to the {report}.")
             return redirect(f"{complication.get_absolute_url()}#reported")
     return _page(request, complication, status=400, report_form=form)
+
+
+class RatesQuery(DayRangeQuery):
+    """?from=&to=: the last twelve months to today unless given."""
+
+    def clean(self):
+        data = super().clean()
+        last = data.get("to") or timezone.localdate()
+        first = data.get("from") or last.replace(day=1) - timedelta(days=334)
+        if last < first:
+            raise forms.ValidationError(RANGE_BACKWARDS)
+        data["from"], data["to"] = first, last
+        return data
+
+
+@permission_required("treatments.view_complication")
+def complications_overview(request):
+    """Complications by kind, product, lot, practitioner and month, with the
+    rates per 100 treatments done over the same days."""
+    query = read_query(request, RatesQuery)
+    rates = services.complication_rates(query["from"], query["to"])
+    recent = _complications(request).filter(
+        opened_at__date__gte=query["from"], opened_at__date__lte=query["to"]
+    )[:50]
+    return render(request, "treatments/complications_overview.html", {**rates, "recent": recent})
