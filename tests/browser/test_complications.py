@@ -74,10 +74,21 @@ def test_a_vascular_occlusion_is_recorded_step_by_step_on_a_tablet(browser, live
         )
         shot(page, "18-occlusion-3-steps-tablet")
         page.fill("textarea[name=summary]", "Blanching of the upper lip and blurred vision.")
+        page.select_option("select[name=patient_sex]", "female")
         page.fill("#sign input[name=password]", PASSWORD)
         page.locator("#sign button[type=submit]").click()
         page.get_by_text("Complication record signed.").wait_for()
         shot(page, "18-occlusion-4-signed-tablet")
+        page.fill("input[name=reference]", "YC-2026-0042")
+        page.get_by_role("button", name="Record the report").click()
+        page.get_by_text("Recorded: reported to the MHRA Yellow Card YC-2026-0042").wait_for()
+        page.locator("#summary-link").click()
+        page.wait_for_url("**/summary/")
+        seen["summary"] = page.locator("#summary").inner_text()
+        shot(page, "18-occlusion-5-summary-tablet")
+        page.goto(live_server.url + "/complications/")
+        seen["overview"] = page.locator("h1 + div").inner_text()
+        shot(page, "18-occlusion-6-overview-tablet")
         seen["csp"] = page.csp_violations
         return seen
 
@@ -95,6 +106,8 @@ def test_a_vascular_occlusion_is_recorded_step_by_step_on_a_tablet(browser, live
     assert "lot HYL1" in seen["timeline"][2]
     assert set(seen["times"]) == {DAY.isoformat()}  # the server's clock, frozen here
     assert seen["csp"] == []
+    assert "YC-2026-0042" in seen["summary"] and "sex: Female" in seen["summary"]
+    assert "1 complication over 0 signed treatments" in seen["overview"]
     complication = Complication.objects.get()
     assert complication.is_signed and complication.verify()
     assert list(complication.steps.values_list("at", flat=True)) == [DAY] * 5
