@@ -520,3 +520,19 @@ def test_rates_per_treatments_done_by_practitioner_product_and_lot(
         ).status_code
         == 400
     )
+
+
+def test_a_complication_is_opened_from_the_patient_chart_too(client, record, front_desk):
+    user = record.practitioner.user
+    services.record_update(record=record, by=user, anaesthetic="none", no_adverse_events=True)
+    services.treatment_sign(record=record, by=user, password=PASSWORD)
+    chart = reverse("treatments:chart", args=[record.patient_id])
+    client.force_login(user)
+    page = client.get(chart).content.decode()
+    assert reverse("treatments:complication_new", args=[record.pk]) in page
+    response = client.post(
+        reverse("treatments:complication_new", args=[record.pk]), {"kind": "nodules"}
+    )
+    assert response.url == Complication.objects.get(kind="nodules").get_absolute_url()
+    client.force_login(front_desk)  # no chart for the front desk, no form either
+    assert client.get(chart).status_code == 403

@@ -320,7 +320,10 @@ def patient_chart(request, patient_pk):
             [(line.product, line.site_info.lip, line.amount) for line in record.lines.all()], {}
         )
     log_view(request, what="patient chart", obj=patient, patient=patient)
-    return render(request, "treatments/chart.html", {"patient": patient, "records": records})
+    context = {"patient": patient, "records": records}
+    if request.user.has_perm("treatments.add_complication"):
+        context["complication_kinds"] = Complication.Kind.choices
+    return render(request, "treatments/chart.html", context)
 
 
 class RecallQuery(forms.Form):
