@@ -6,6 +6,7 @@ for patients who agreed, by text."""
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -219,4 +220,44 @@ def appointment_cancelled(appointment, *, now, moves):
             "appointment.ics",
             appointment_ics(appointment, sequence=moves + 1, cancelled=True),
         ),
+    )
+
+
+# The waitlist (bookings.waitlist): a freed time offered by email, with a claim link.
+WAITLIST_OFFER = message_kind("waitlist_offer", "Waitlist: an earlier time")
+
+
+def _offer_key(offer_pk):
+    return f"waitlist_offer:{offer_pk}"
+
+
+def waitlist_offered(offer, *, url, due_at, now):
+    """The offer's email, due at `due_at` (the waitlist's order), pointless
+    once the time has started."""
+    entry = offer.entry
+    outbox.enqueue_all(
+        outbox.rows(
+            WAITLIST_OFFER,
+            patient=entry.patient,
+            key=_offer_key(offer.pk),
+            due_at=due_at,
+            not_after=offer.starts_at,
+            context={
+                "offer": offer,
+                "procedure": entry.procedure,
+                "practitioner": offer.practitioner,
+                "url": url,
+                "hours": settings.WAITLIST_OFFER_HOURS,
+            },
+        )
+    )
+
+
+def waitlist_offers_withdrawn(offers, *, now):
+    """The time has been claimed: the offers' emails still waiting are not sent."""
+    email = Notification.Channel.EMAIL
+    keys = [f"{email}:{_offer_key(pk)}" for pk in offers.values_list("pk", flat=True)]
+    outbox.withdraw(
+        Notification.objects.filter(dedupe_key__in=keys),
+        reason=f"Not needed: the time was claimed {now:%d %b %H:%M}",
     )

@@ -400,3 +400,105 @@ class OnlineSignup(models.Model):
 
     def __str__(self):
         return f"Online sign-up {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=WaitlistEntry.Status.WAITING)
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("bookings.view_waitlistentry"):
+            return self
+        return self.filter(patient__user=user)
+
+
+class WaitlistEntry(models.Model):
+    """A patient who would like an earlier time for a procedure, any day from
+    `earliest` to `latest` (the clinic's local dates). When a cancellation or
+    a move frees a time that fits, the booking service offers it by email
+    (bookings.waitlist)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        BOOKED = "booked", _("Booked from an offer")
+        REMOVED = "removed", _("Removed")
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Leave blank for any practitioner."),
+    )
+    earliest = models.DateField(_("from"))
+    latest = models.DateField(_("until"))
+    status = models.CharField(max_length=8, choices=Status, default=Status.WAITING)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    # The booking an offer became.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = _("waitlist entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest__gte=F("earliest")),
+                name="bookings_waitlistentry_range_in_order",
+                violation_error_message=_("The last day must be on or after the first day."),
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "procedure"],
+                condition=Q(status="waiting"),
+                name="bookings_waitlistentry_one_waiting",
+                violation_error_message=_("Already on the waitlist for this procedure."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["latest", "earliest"],
+                name="bookings_waitlist_waiting",
+                condition=Q(status="waiting"),
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.patient} waiting for {self.procedure} "
+            f"({self.earliest:%d %b}-{self.latest:%d %b %Y})"
+        )
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to one waitlist entry: the emailed claim link
+    names this row. Several entries may be offered one time; the booking
+    service lets only the first claim book it."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    offered_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["offered_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "practitioner", "starts_at"], name="bookings_waitlistoffer_once"
+            ),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"Offer of {local:%a %d %b %H:%M} to {self.entry.patient}"

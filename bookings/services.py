@@ -508,6 +508,8 @@ def _reschedule(
         previous_start=current.starts_at,
         moves=appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count(),
     )
+    if (current.practitioner_id, current.starts_at) != (practitioner.pk, appointment.starts_at):
+        _offer_freed(practitioner=current.practitioner, starts_at=current.starts_at, now=now)
     return appointment
 
 
@@ -539,7 +541,17 @@ def appointment_cancel(*, appointment, by, reason, now=None) -> Appointment:
         now=now,
         moves=appointment.events.filter(kind=AppointmentEvent.Kind.MOVED).count(),
     )
+    _offer_freed(practitioner=appointment.practitioner, starts_at=appointment.starts_at, now=now)
     return appointment
+
+
+def _offer_freed(*, practitioner, starts_at, now):
+    """The time just freed goes to the waitlist, in this transaction: an offer
+    exists exactly when the time was freed (bookings.waitlist, which books
+    through these services, hence the import here)."""
+    from bookings.waitlist import waitlist_offer_freed
+
+    waitlist_offer_freed(practitioner=practitioner, starts_at=starts_at, now=now)
 
 
 def _record_screening(appointment, safety, screening):

@@ -368,6 +368,13 @@ ONLINE_BOOKINGS_PER_HOUR = envint("ONLINE_BOOKINGS_PER_HOUR", 5, minimum=1, maxi
 # How long a time is kept while a patient finishes booking online (verifying
 # their email, answering the history); then it is free again by itself.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 20, minimum=5, maximum=120)
+# The waitlist (bookings.waitlist): a freed time is offered to this many
+# entries that fit it, in the order they joined, one email every
+# WAITLIST_OFFER_GAP_MINUTES (0: all at once); the first to claim it books it.
+# A claim link lasts WAITLIST_OFFER_HOURS from when it is written.
+WAITLIST_OFFERS_PER_TIME = envint("WAITLIST_OFFERS_PER_TIME", 3, minimum=1, maximum=20)
+WAITLIST_OFFER_GAP_MINUTES = envint("WAITLIST_OFFER_GAP_MINUTES", 30, minimum=0, maximum=24 * 60)
+WAITLIST_OFFER_HOURS = envint("WAITLIST_OFFER_HOURS", 24, minimum=1, maximum=7 * 24)
 # Patients may cancel or move online until this many hours before the visit.
 CANCELLATION_NOTICE_HOURS = envint("CANCELLATION_NOTICE_HOURS", 48, minimum=0, maximum=24 * 14)
 # Patients may report a problem (portal, aftercare-email link) for this many

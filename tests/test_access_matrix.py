@@ -106,6 +106,9 @@ MATRIX = {
     "online_confirm": ("get", lambda w: {}, rule(set(), anonymous=NO)),
     "online_done": ("get", lambda w: {}, rule(set(), anonymous=NO)),
     "online_ics": ("get", lambda w: {}, rule(set(), anonymous=NO)),
+    # The waitlist's claim link (no login: the signed token names the offer);
+    # a bad token is a page saying so to anyone.
+    "online_waitlist_claim": ("get", lambda w: {"token": "x"}, rule(EVERYONE, anonymous=OK)),
     "portal_cancel": (
         "get",
         lambda w: {"pk": w["future"].pk},

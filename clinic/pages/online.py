@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from bookings import messages as appointment_messages
-from bookings import services
+from bookings import services, waitlist
 from bookings.availability import first_compliant_slots
 from bookings.forms import ConfirmForm, ProposalForm, SlotSearchForm
 from bookings.ics import appointment_ics
@@ -499,3 +499,87 @@ def online_ics(request):
     response = HttpResponse(appointment_ics(appointment), content_type="text/calendar")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response
+
+
+# The waitlist's claim link (bookings.waitlist): no login, the signed token
+# names the offer; a logged-in patient may open only their own.
+
+
+def _claim_problem(request, message, *, procedure=None, status=200):
+    return render(
+        request,
+        "clinic/waitlist_problem.html",
+        {"message": message, "procedure": procedure},
+        status=status,
+    )
+
+
+@never_cache
+def online_waitlist_claim(request, token):
+    """An offered time: GET shows it (a mail scanner opening the link books
+    nothing), POST books it through the booking service. Every way it can
+    fail (a changed link, an old one, a time someone else took first) is a
+    page saying so, with a way to book another time; never an error."""
+    offer, refusal = waitlist.read_offer_token(token)
+    if refusal is not None:
+        expired = refusal is waitlist.OFFER_EXPIRED
+        return _claim_problem(
+            request,
+            refusal.text(hours=settings.WAITLIST_OFFER_HOURS),
+            status=410 if expired else 400,
+        )
+    entry = offer.entry
+    patient, procedure = entry.patient, entry.procedure
+    user = request.user
+    if user.is_authenticated and user.has_role(Role.PATIENT) and patient.user_id != user.pk:
+        return _claim_problem(
+            request,
+            "This link was sent to someone else. Book from your own page instead.",
+            procedure=procedure,
+            status=403,
+        )
+    by = _submitter(patient)
+    form = ConfirmForm(post_data(request))
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            booked = waitlist.waitlist_claim(offer=offer, by=by)
+        except ValidationError as exc:
+            refusal = _patient_refusal(exc, procedure)
+        else:
+            link, _ = consent_request_send(appointment=booked, by=by)
+            consent = reverse("treatments:consent_link", args=[make_token(link)])
+            request.session[SESSION_KEY] = {"done": booked.pk, "consent": consent}
+            return redirect("online_done")
+    if refusal is None:
+        if offer.claimed_at is not None:
+            refusal = [waitlist.OFFER_USED.text()]
+        elif entry.status != entry.Status.WAITING:
+            refusal = [waitlist.OFFER_CLOSED.text(procedure=procedure, **_phone())]
+    assessment = None
+    if refusal is None:
+        try:
+            assessment = services.assess(
+                patient=patient,
+                practitioner=offer.practitioner,
+                procedure=procedure,
+                starts_at=offer.starts_at,
+                step=Step.PATIENT_BOOK,
+            )
+        except ValidationError as exc:
+            codes = {e.code for e in exc.error_list}
+            taken = {services.SLOT_TAKEN.code, services.IN_PAST.code}
+            refusal = (
+                [waitlist.OFFER_TAKEN.text()] if codes & taken else _patient_refusal(exc, procedure)
+            )
+    return render(
+        request,
+        "clinic/waitlist_claim.html",
+        {
+            "offer": offer,
+            "procedure": procedure,
+            "form": form,
+            "refusal": refusal,
+            "instructions": appointment_messages.assessment_instructions(assessment),
+        },
+    )

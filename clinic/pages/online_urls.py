@@ -13,4 +13,5 @@ urlpatterns = [
     path("confirm/", online.online_confirm, name="online_confirm"),
     path("done/", online.online_done, name="online_done"),
     path("done/appointment.ics", online.online_ics, name="online_ics"),
+    path("waitlist/<str:token>/", online.online_waitlist_claim, name="online_waitlist_claim"),
 ]

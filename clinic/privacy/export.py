@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from bookings.models import Appointment, AppointmentEvent
+from bookings.models import Appointment, AppointmentEvent, WaitlistEntry, WaitlistOffer
 from clinic.models import AuditEvent, MedicalHistory, Notification, Patient
 from treatments.models import (
     Addendum,
@@ -106,6 +106,10 @@ def patient_records(patient: Patient) -> dict:
             report__patient=patient
         ).order_by("reviewed_at"),
         "photo_records": Photo.objects.filter(patient=patient).order_by("taken_at", "pk"),
+        "waitlist": WaitlistEntry.objects.filter(patient=patient).order_by("created_at"),
+        "waitlist_offers": WaitlistOffer.objects.filter(entry__patient=patient).order_by(
+            "offered_at"
+        ),
         "emails": Notification.objects.filter(patient=patient).order_by("due_at"),
         "who_read_the_records": AuditEvent.objects.filter(patient=patient)
         .select_related("user")

@@ -20,7 +20,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.db.models.functions import Coalesce, Greatest
 
-from bookings.models import Appointment, AppointmentEvent
+from bookings.models import Appointment, AppointmentEvent, WaitlistEntry, WaitlistOffer
 from clinic.models import AuditEvent, MedicalHistory, Notification, Patient
 from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
@@ -124,6 +124,8 @@ def patient_purge(*, patient: Patient, now) -> None:
         ConsentSignature.objects.filter(patient=patient),
         ConsentRequest.objects.filter(appointment__in=appointments),
         Notification.objects.filter(patient=patient),
+        WaitlistOffer.objects.filter(entry__patient=patient),
+        WaitlistEntry.objects.filter(patient=patient),
         AppointmentEvent.objects.filter(appointment__in=appointments),
         appointments,
         MedicalHistory.objects.filter(patient=patient, confirms__isnull=False),

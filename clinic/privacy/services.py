@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from bookings.models import WaitlistEntry
 from clinic.models import Notification, Patient
 from clinic.privacy.models import ErasureRequest
 from clinic.rules import add_months
@@ -44,6 +45,9 @@ def erasure_request(*, patient: Patient, by, note: str = "", now=None) -> Erasur
     emails.update(to_email="", subject="(erased)", body_text="", body_html="", attachment="")
     patient.email = ""
     patient.save()
+    WaitlistEntry.objects.waiting().filter(patient=patient).update(
+        status=WaitlistEntry.Status.REMOVED
+    )
     # The change history keeps old values too: the address goes there as well.
     Patient.history_log.filter(id=patient.pk).update(email="")
     return ErasureRequest.objects.create(

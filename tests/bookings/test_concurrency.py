@@ -14,6 +14,7 @@ import sys
 import threading
 import time as clock
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from django.db import connection
 from bookings import services
 from bookings.models import Appointment
 from tests.factories import PatientFactory
-from tests.helpers import NOW, at, history
+from tests.helpers import NOW, at, at_once, history
 
 THREADS = 6
 SLOT = at(date(2026, 12, 1), "10:00")
@@ -35,13 +36,10 @@ online_holds = importlib.import_module("bookings.migrations.0009_online_holds")
 
 def race(patients, practitioner, procedure):
     """Every patient tries to book SLOT with `practitioner` at the same moment."""
-    barrier = threading.Barrier(len(patients))
-    results = []
-
-    def attempt(patient):
-        barrier.wait()
-        try:
-            services.appointment_book(
+    return at_once(
+        [
+            partial(
+                services.appointment_book,
                 patient=patient,
                 practitioner=practitioner,
                 procedure=procedure,
@@ -49,18 +47,9 @@ def race(patients, practitioner, procedure):
                 booked_by=practitioner.user,
                 now=NOW,
             )
-            results.append("booked")
-        except ValidationError as exc:
-            results.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(p,)) for p in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+            for patient in patients
+        ]
+    )
 
 
 @pytest.fixture
