@@ -24,4 +24,7 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="cancel"),
     path("appointments/<int:pk>/check-in/", views.appointment_check_in, name="check_in"),
     path("appointments/<int:pk>/no-show/", views.appointment_no_show, name="no_show"),
+    path("waitlist/", views.waitlist_list, name="waitlist"),
+    path("waitlist/<int:pk>/", views.waitlist_edit, name="waitlist_edit"),
+    path("waitlist/add/<int:patient_pk>/", views.waitlist_add, name="waitlist_add"),
 ]

@@ -29,6 +29,7 @@ GROUPS = [
         "Clinic",
         "bi-box-seam",
         [
+            ("bookings:waitlist", "Waitlist", "bi-hourglass-split", "bookings.view_waitlistentry"),
             ("treatments:stock", "Stock", "bi-box-seam", "treatments.view_lot"),
             ("treatments:kit", "Emergency kit", "bi-heart-pulse", "treatments.view_kitcheck"),
             ("treatments:recall", "Lot recall", "bi-exclamation-octagon", "treatments.recall_lot"),

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from bookings import services as booking_services
+from bookings import waitlist
 from tests.factories import LotFactory, PractitionerFactory
 from tests.helpers import NOW, at, book, history, same_day, sign_consents, take_photos
 from tests.two_factor import verified_login
@@ -326,6 +327,24 @@ MATRIX = {
     "bookings:cancel": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
     "bookings:check_in": ("get", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
     "bookings:no_show": ("post", lambda w: {"pk": w["future"].pk}, rule(STAFF)),
+    # The waitlist (issue 16): the front desk and managers keep it.
+    "bookings:waitlist": ("get", lambda w: {}, rule({"front_desk", "manager"})),
+    "bookings:waitlist_edit": (
+        "get",
+        lambda w: {"pk": w["waitlist"].pk},
+        rule({"front_desk", "manager"}),
+    ),
+    "bookings:waitlist_add": (
+        "get",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({"front_desk", "manager"}),
+    ),
+    "portal_waitlist": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_waitlist_remove": (
+        "post",
+        lambda w: {"pk": w["waitlist"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
     "accounts:security": ("get", lambda w: {}, rule(EVERYONE)),
     "accounts:sessions_end": ("post", lambda w: {}, rule(EVERYONE)),
     "accounts:two_factor": ("get", lambda w: {}, rule(EVERYONE)),
@@ -434,7 +453,16 @@ def world(
         opened_by=practitioner.user,
     )
     (photo,) = take_photos(today)
+    entry = waitlist.waitlist_join(
+        patient=patient_a,
+        procedure=Procedure.objects.get(code="lip-flip"),
+        earliest=date(2026, 12, 1),
+        latest=date(2026, 12, 10),
+        by=front_desk,
+        now=NOW,
+    )
     return {
+        "waitlist": entry,
         "photo": photo,
         "a": patient_a,
         "signed": signed,

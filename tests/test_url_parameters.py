@@ -95,6 +95,7 @@ PARAMETERS = {
     "portal_move_confirm": ["procedure", "practitioner", "start"],
     "portal_book": ["procedure", "practitioner", "on_or_after"],
     "portal_book_confirm": ["procedure", "practitioner", "start"],
+    "portal_waitlist": ["procedure"],
     "online_book": ["procedure", "practitioner", "on_or_after"],
     "online_details": ["procedure", "practitioner", "start"],
     "treatments:stock": ["show"],

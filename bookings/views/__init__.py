@@ -17,6 +17,7 @@ from bookings.views.calendar import (
     practitioner_feed_reset,
     week_calendar,
 )
+from bookings.views.waitlist import waitlist_add, waitlist_edit, waitlist_list
 
 __all__ = [
     "appointment_cancel",
@@ -33,5 +34,8 @@ __all__ = [
     "day_calendar",
     "practitioner_feed",
     "practitioner_feed_reset",
+    "waitlist_add",
+    "waitlist_edit",
+    "waitlist_list",
     "week_calendar",
 ]

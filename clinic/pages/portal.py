@@ -17,14 +17,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bookings import messages as appointment_messages
-from bookings import services
+from bookings import services, waitlist
 from bookings.availability import first_compliant_slots
 from bookings.forms import (
     ConfirmForm,
     ProposalForm,
     SlotSearchForm,
+    WaitlistForm,
 )
-from bookings.models import Appointment
+from bookings.models import Appointment, WaitlistEntry
 from bookings.online import offered_online
 from bookings.safety import next_toxin_dates, patient_window
 from bookings.views.booking import assess_or_error, slot_days
@@ -44,6 +45,12 @@ from treatments.safety.engine import TOO_LATE_TO_CHANGE, Step
 from treatments.services import reportable_since
 
 PortalMoveQuery = type("PortalMoveQuery", (forms.Form,), {"from": DayField()})
+# The booking page's "nothing soon enough?" link names the procedure.
+WaitlistQuery = type(
+    "WaitlistQuery",
+    (forms.Form,),
+    {"procedure": forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)},
+)
 
 
 def _own_patient(request):
@@ -401,3 +408,45 @@ def portal_report_sent(request, pk):
         pk=pk,
     )
     return treatment_views.report_sent_page(request, report)
+
+
+@role_required(Role.PATIENT)
+def portal_waitlist(request):
+    """Ask to hear of an earlier time: a procedure the clinic books online,
+    any day in a range, maybe with one practitioner. The patient's entries
+    still waiting are listed, each with a way off the list."""
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return render(request, "bookings/portal_unlinked.html")
+    query = WaitlistQuery(request.GET)
+    initial = {"procedure": query.cleaned_data["procedure"]} if query.is_valid() else {}
+    form = WaitlistForm(post_data(request), online=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        entry = form.join(patient=patient, by=request.user)
+        if entry is not None:
+            messages.success(
+                request,
+                f"You are on the waitlist for {entry.procedure}. If a time opens between "
+                f"{entry.earliest:%-d %B} and {entry.latest:%-d %B}, we will email you a link "
+                "to book it.",
+            )
+            return redirect("portal_waitlist")
+    entries = (
+        WaitlistEntry.objects.waiting()
+        .filter(patient=patient)
+        .select_related("procedure", "practitioner")
+    )
+    return render(
+        request,
+        "bookings/portal_waitlist.html",
+        {"patient": patient, "form": form, "entries": entries},
+    )
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def portal_waitlist_remove(request, pk):
+    entry = get_object_or_404(WaitlistEntry.objects.filter(patient__user=request.user), pk=pk)
+    waitlist.waitlist_remove(entry=entry)
+    messages.success(request, f"You are off the waitlist for {entry.procedure}.")
+    return redirect("portal_waitlist")

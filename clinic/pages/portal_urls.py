@@ -15,6 +15,8 @@ urlpatterns = [
         portal.portal_move_confirm,
         name="portal_move_confirm",
     ),
+    path("waitlist/", portal.portal_waitlist, name="portal_waitlist"),
+    path("waitlist/<int:pk>/remove/", portal.portal_waitlist_remove, name="portal_waitlist_remove"),
     path("history/", portal.portal_history, name="portal_history"),
     path("history/reconfirm/", portal.portal_history_reconfirm, name="portal_history_reconfirm"),
     path("texts/", portal.portal_texts, name="portal_texts"),

@@ -22,7 +22,10 @@ def test_a_manager_sees_four_pages_and_three_groups(manager):
         "Calendar",
         "Book",
         "Patients",
-        ("Clinic", ["Stock", "Emergency kit", "Lot recall", "Catalog", "Consent forms"]),
+        (
+            "Clinic",
+            ["Waitlist", "Stock", "Emergency kit", "Lot recall", "Catalog", "Consent forms"],
+        ),
         ("Records", ["Patient reports", "Complications", "Emails", "Audit"]),
         ("Admin", ["Staff security", "Admin site"]),
     ]
@@ -34,6 +37,7 @@ def test_a_group_of_one_page_is_that_page(front_desk, practitioner):
         "Calendar",
         "Book",
         "Patients",
+        "Waitlist",
         ("Records", ["Patient reports", "Emails"]),
     ]
     assert _labels(menu_for(practitioner.user)) == [
