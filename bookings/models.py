@@ -446,6 +446,15 @@ class WaitlistEntry(models.Model):
     appointment = models.ForeignKey(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    replaces = models.ForeignKey(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("instead of"),
+        help_text=_("The patient's later booking: a claimed offer moves it."),
+    )
 
     objects = WaitlistEntryQuerySet.as_manager()
 

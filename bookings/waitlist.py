@@ -65,6 +65,21 @@ ALREADY_WAITING = Refusal(
     "instead.",
     field="procedure",
 )
+NOT_EARLIER = Refusal(
+    "waitlist_not_earlier",
+    "The days to wait for must all be before the appointment it would replace, on %(day)s. "
+    "Pick an earlier last day.",
+    field="latest",
+)
+NOT_REPLACEABLE = Refusal(
+    "waitlist_not_replaceable",
+    "That appointment can no longer be changed online. Call us on %(phone)s.",
+)
+NOTHING_EARLIER = Refusal(
+    "waitlist_nothing_earlier",
+    "Your appointment is too soon for an earlier time to be offered: there are no days left "
+    "before it.",
+)
 OFFER_BAD = Refusal(
     "waitlist_link_bad",
     "This link is not complete or has been changed. Open the newest email from us and tap the "
@@ -100,13 +115,33 @@ def _check_range(*, earliest, latest, now):
 
 @transaction.atomic
 def waitlist_join(
-    *, patient, procedure, earliest, latest, by, practitioner=None, notes="", now=None
+    *,
+    patient,
+    procedure,
+    earliest,
+    latest,
+    by,
+    practitioner=None,
+    notes="",
+    replaces=None,
+    now=None,
 ) -> WaitlistEntry:
     """Put `patient` on the waitlist for `procedure`, any day from `earliest`
     to `latest` (with `practitioner` only, if given). One waiting entry per
-    patient and procedure (a partial unique constraint stands behind it)."""
+    patient and procedure (a partial unique constraint stands behind it).
+    With `replaces` (the patient's own later booking of that procedure), a
+    claimed offer moves that booking rather than adding one."""
     now = now or timezone.now()
     _check_range(earliest=earliest, latest=latest, now=now)
+    if replaces is not None:
+        if (
+            replaces.patient_id != patient.pk
+            or replaces.procedure_id != procedure.pk
+            or replaces.status != replaces.Status.BOOKED
+        ):
+            raise NOT_REPLACEABLE.error(phone=settings.CLINIC_PHONE)
+        if latest >= replaces.local_date:
+            raise NOT_EARLIER.error(day=replaces.local_date.strftime("%A %-d %B"))
     if not patient.email:
         raise NO_EMAIL.error(patient=patient)
     # Locked, so two joins of one patient queue and the second sees the first.
@@ -122,10 +157,30 @@ def waitlist_join(
         notes=notes.strip(),
         created_at=now,
         created_by=by,
+        replaces=replaces,
     )
     entry.full_clean(validate_constraints=False)
     entry.save()
     return entry
+
+
+def waitlist_join_earlier(*, appointment, by, now=None) -> WaitlistEntry:
+    """Ask for an earlier time than `appointment` (the patient's booking):
+    any day from today to the day before it, any practitioner; a claim moves
+    the booking there."""
+    now = now or timezone.now()
+    latest = appointment.local_date - timedelta(days=1)
+    if latest < timezone.localdate(now):
+        raise NOTHING_EARLIER.error()
+    return waitlist_join(
+        patient=appointment.patient,
+        procedure=appointment.procedure,
+        earliest=timezone.localdate(now),
+        latest=latest,
+        replaces=appointment,
+        by=by,
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -196,7 +251,7 @@ def read_offer_token(token):
         return None, OFFER_BAD
     offer = (
         WaitlistOffer.objects.select_related(
-            "entry__patient", "entry__procedure", "practitioner__user"
+            "entry__patient", "entry__procedure", "entry__replaces", "practitioner__user"
         )
         .filter(pk=pk)
         .first()
@@ -206,32 +261,65 @@ def read_offer_token(token):
 
 def fitting_entries(*, practitioner, starts_at, now):
     """The waiting entries that may take `starts_at` with `practitioner`, in
-    the order they joined, each under the engine's PATIENT_BOOK step for its
+    the order they joined, each under the engine's patient step for its
     patient (at most CANDIDATES are looked at)."""
-    from bookings import services  # the services call this module too
-
     day = timezone.localdate(starts_at)
     entries = (
         WaitlistEntry.objects.waiting()
         .filter(earliest__lte=day, latest__gte=day, procedure__is_active=True)
         .filter(Q(practitioner__isnull=True) | Q(practitioner=practitioner))
         .exclude(patient__email="")
-        .select_related("patient", "procedure")
+        .select_related("patient", "procedure", "replaces")
         .order_by("created_at", "pk")[:CANDIDATES]
     )
     for entry in entries:
+        if entry.replaces_id and _moving(entry) is None:
+            continue  # the booking it would replace is gone or changed
         try:
-            services.assess(
-                patient=entry.patient,
-                practitioner=practitioner,
-                procedure=entry.procedure,
-                starts_at=starts_at,
-                now=now,
-                step=Step.PATIENT_BOOK,
-            )
+            _assess(entry, practitioner=practitioner, starts_at=starts_at, now=now)
         except ValidationError:
             continue
         yield entry
+
+
+def _assess(entry, *, practitioner, starts_at, now):
+    """(the booking a claim would move or None, the engine's and the time's
+    verdict on the claim): refusals raise."""
+    from bookings import services  # the services call this module too
+
+    moving = _moving(entry)
+    assessment = services.assess(
+        patient=entry.patient,
+        practitioner=practitioner,
+        procedure=entry.procedure,
+        starts_at=starts_at,
+        now=now,
+        **_step(moving, now),
+    )
+    return moving, assessment
+
+
+def _moving(entry):
+    """The booking a claim of `entry` moves: its `replaces`, while that is
+    still booked, for that procedure, not yet started (else None)."""
+    replaces = entry.replaces
+    if replaces is None or replaces.status != replaces.Status.BOOKED:
+        return None
+    if replaces.procedure_id != entry.procedure_id:
+        return None
+    return replaces
+
+
+def _step(moving, now):
+    """The engine's step for a claim: the patient's own booking, or their own
+    move of the booking it replaces (the notice counted from that one)."""
+    if moving is None:
+        return {"step": Step.PATIENT_BOOK}
+    return {
+        "step": Step.PATIENT_MOVE,
+        "ignore": moving,
+        "hours_left": (moving.starts_at - now).total_seconds() / 3600,
+    }
 
 
 def waitlist_offer_freed(*, practitioner, starts_at, now) -> list[WaitlistOffer]:
@@ -264,11 +352,23 @@ def waitlist_offer_freed(*, practitioner, starts_at, now) -> list[WaitlistOffer]
     return offers
 
 
+def claim_preview(offer, *, now=None):
+    """What a claim of `offer` would do, without saving (the claim page):
+    (the booking it would move or None, the assessment); refusals raise."""
+    return _assess(
+        offer.entry,
+        practitioner=offer.practitioner,
+        starts_at=offer.starts_at,
+        now=now or timezone.now(),
+    )
+
+
 @transaction.atomic
 def waitlist_claim(*, offer, by, now=None):
     """Book the offered time for the entry's patient, through patient_book
     (every PATIENT_BOOK rule again, and the booking service's guards against
-    a second booking of the time). The first claim wins; a later one gets
+    a second booking of the time), or move the booking the entry replaces
+    there, through patient_move. The first claim wins; a later one gets
     OFFER_TAKEN. The emails still waiting for the others are withdrawn."""
     from bookings import services  # the services call this module too
 
@@ -277,7 +377,7 @@ def waitlist_claim(*, offer, by, now=None):
     # queue every claim for that procedure behind one another.
     entry = (
         WaitlistEntry.objects.select_for_update(of=("self",))
-        .select_related("patient", "procedure")
+        .select_related("patient", "procedure", "replaces")
         .get(pk=offer.entry_id)
     )
     offer = WaitlistOffer.objects.select_related("practitioner").get(pk=offer.pk)
@@ -285,15 +385,28 @@ def waitlist_claim(*, offer, by, now=None):
         raise OFFER_USED.error()
     if entry.status != WaitlistEntry.Status.WAITING:
         raise OFFER_CLOSED.error(procedure=entry.procedure, phone=settings.CLINIC_PHONE)
+    moving = _moving(entry)
+    if entry.replaces_id and moving is None:
+        raise OFFER_CLOSED.error(procedure=entry.procedure, phone=settings.CLINIC_PHONE)
     try:
-        appointment = services.patient_book(
-            patient=entry.patient,
-            practitioner=offer.practitioner,
-            procedure=entry.procedure,
-            starts_at=offer.starts_at,
-            by=by,
-            now=now,
-        )
+        if moving is not None:
+            # Moving frees the later time, which the waitlist is offered in turn.
+            appointment = services.patient_move(
+                appointment=moving,
+                by=by,
+                starts_at=offer.starts_at,
+                practitioner=offer.practitioner,
+                now=now,
+            )
+        else:
+            appointment = services.patient_book(
+                patient=entry.patient,
+                practitioner=offer.practitioner,
+                procedure=entry.procedure,
+                starts_at=offer.starts_at,
+                by=by,
+                now=now,
+            )
     except ValidationError as exc:
         codes = {error.code for error in exc.error_list}
         if codes & {services.SLOT_TAKEN.code, services.IN_PAST.code}:

@@ -340,6 +340,12 @@ MATRIX = {
         rule({"front_desk", "manager"}),
     ),
     "portal_waitlist": ("get", lambda w: {}, rule(PATIENTS)),
+    "portal_waitlist_earlier": (
+        "post",
+        lambda w: {"pk": w["future"].pk},
+        rule({"patient_a"}, patient_b=HIDDEN),
+    ),
+    "online_waitlist_earlier": ("post", lambda w: {}, rule(set(), anonymous=NO)),
     "portal_waitlist_remove": (
         "post",
         lambda w: {"pk": w["waitlist"].pk},

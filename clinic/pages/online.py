@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from bookings import messages as appointment_messages
 from bookings import services, waitlist
@@ -41,6 +42,7 @@ from clinic import services as clinic_services
 from clinic.access import client_ip
 from clinic.accounts.models import Attempt
 from clinic.accounts.services import attempt_record, attempts_since
+from clinic.flash import call_service
 from clinic.forms import MedicalHistoryForm, PatientForm, post_data
 from clinic.models import MedicalHistory, OnlineBookingSettings, Practitioner, User
 from clinic.refusals import Refusal
@@ -491,6 +493,24 @@ def online_done(request):
     )
 
 
+@require_POST
+def online_waitlist_earlier(request):
+    """After booking online: "email me if an earlier time opens", for the
+    appointment this visitor just booked (their session names it)."""
+    appointment, _ = _done(request)
+    if appointment is None:
+        return _problem(request, SESSION_GONE, status=403)
+    call_service(
+        request,
+        waitlist.waitlist_join_earlier,
+        success="We will email you if an earlier time opens; your appointment stays booked "
+        "until you take one.",
+        appointment=appointment,
+        by=_submitter(appointment.patient),
+    )
+    return redirect("online_done")
+
+
 @never_cache
 def online_ics(request):
     appointment, _ = _done(request)
@@ -556,16 +576,10 @@ def online_waitlist_claim(request, token):
             refusal = [waitlist.OFFER_USED.text()]
         elif entry.status != entry.Status.WAITING:
             refusal = [waitlist.OFFER_CLOSED.text(procedure=procedure, **_phone())]
-    assessment = None
+    assessment = moving = None
     if refusal is None:
         try:
-            assessment = services.assess(
-                patient=patient,
-                practitioner=offer.practitioner,
-                procedure=procedure,
-                starts_at=offer.starts_at,
-                step=Step.PATIENT_BOOK,
-            )
+            moving, assessment = waitlist.claim_preview(offer)
         except ValidationError as exc:
             codes = {e.code for e in exc.error_list}
             taken = {services.SLOT_TAKEN.code, services.IN_PAST.code}
@@ -578,6 +592,7 @@ def online_waitlist_claim(request, token):
         {
             "offer": offer,
             "procedure": procedure,
+            "moving": moving,
             "form": form,
             "refusal": refusal,
             "instructions": appointment_messages.assessment_instructions(assessment),

@@ -13,5 +13,6 @@ urlpatterns = [
     path("confirm/", online.online_confirm, name="online_confirm"),
     path("done/", online.online_done, name="online_done"),
     path("done/appointment.ics", online.online_ics, name="online_ics"),
+    path("done/earlier/", online.online_waitlist_earlier, name="online_waitlist_earlier"),
     path("waitlist/<str:token>/", online.online_waitlist_claim, name="online_waitlist_claim"),
 ]

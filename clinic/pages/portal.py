@@ -450,3 +450,20 @@ def portal_waitlist_remove(request, pk):
     waitlist.waitlist_remove(entry=entry)
     messages.success(request, f"You are off the waitlist for {entry.procedure}.")
     return redirect("portal_waitlist")
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def portal_waitlist_earlier(request, pk):
+    """ "Email me if an earlier time opens" on one of the patient's bookings:
+    a claimed offer moves it (bookings.waitlist)."""
+    appointment = get_object_or_404(_own_appointments(request), pk=pk)
+    call_service(
+        request,
+        waitlist.waitlist_join_earlier,
+        success="We will email you if an earlier time opens before this appointment; it stays "
+        "booked until you take one.",
+        appointment=appointment,
+        by=request.user,
+    )
+    return redirect("portal_home")

@@ -11,6 +11,11 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", portal.portal_cancel, name="portal_cancel"),
     path("appointments/<int:pk>/move/", portal.portal_move, name="portal_move"),
     path(
+        "appointments/<int:pk>/earlier/",
+        portal.portal_waitlist_earlier,
+        name="portal_waitlist_earlier",
+    ),
+    path(
         "appointments/<int:pk>/move/confirm/",
         portal.portal_move_confirm,
         name="portal_move_confirm",

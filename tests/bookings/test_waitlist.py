@@ -347,3 +347,61 @@ def test_an_erasure_request_takes_the_patient_off_the_waitlist(flip, front_desk)
     erasure_request(patient=entry.patient, by=front_desk, now=NOW)
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.REMOVED
+
+
+# Earlier than a booking the patient has: a claim moves it
+
+
+@pytest.fixture
+def later(injector, flip):
+    """A patient's own lip flip on 10 December, who would like it sooner."""
+    patient = PatientFactory(first_name="Lena", last_name="Later")
+    history(patient)
+    return book(patient, injector, flip, at(date(2026, 12, 10), "10:00"))
+
+
+def test_asking_for_earlier_waits_until_the_day_before(later):
+    entry = waitlist.waitlist_join_earlier(appointment=later, by=later.booked_by, now=NOW)
+    assert (entry.earliest, entry.latest, entry.replaces) == (
+        date(2026, 11, 26),
+        date(2026, 12, 9),
+        later,
+    )
+
+
+def test_nothing_earlier_when_the_appointment_is_today(injector, flip):
+    patient = PatientFactory()
+    history(patient)
+    soon = book(patient, injector, flip, at(date(2026, 11, 26), "15:00"), attestation="none")
+    with pytest.raises(ValidationError) as caught:
+        waitlist.waitlist_join_earlier(appointment=soon, by=soon.booked_by, now=NOW)
+    assert caught.value.code == "waitlist_nothing_earlier"
+
+
+def test_only_the_patients_own_booking_of_that_procedure_can_be_replaced(later, filler):
+    with pytest.raises(ValidationError) as caught:
+        waiting(filler, replaces=later, last=date(2026, 12, 9))
+    assert caught.value.code == "waitlist_not_replaceable"
+    with pytest.raises(ValidationError) as caught:
+        waiting(later.procedure, patient=later.patient, replaces=later, last=date(2026, 12, 10))
+    assert caught.value.code == "waitlist_not_earlier"
+
+
+def test_a_claim_moves_the_later_booking_and_frees_its_time_in_turn(taken, later, flip):
+    entry = waitlist.waitlist_join_earlier(appointment=later, by=later.booked_by, now=NOW)
+    wants_10th = waiting(flip, first=date(2026, 12, 10), last=date(2026, 12, 12))
+    cancel(taken)
+    offer = WaitlistOffer.objects.get(entry=entry)
+    moved = waitlist.waitlist_claim(offer=offer, by=_desk(), now=NOW)
+    assert moved.pk == later.pk and moved.starts_at == SLOT
+    assert Appointment.objects.filter(patient=later.patient, status="booked").count() == 1
+    assert Notification.objects.filter(appointment=later, kind="moved").exists()
+    # The 10 December time it left goes to the next on the waitlist.
+    assert WaitlistOffer.objects.get(entry=wants_10th).starts_at == at(date(2026, 12, 10), "10:00")
+
+
+def test_an_entry_whose_booking_was_cancelled_is_not_offered(taken, later):
+    waitlist.waitlist_join_earlier(appointment=later, by=later.booked_by, now=NOW)
+    cancel(later)
+    cancel(taken)
+    assert not WaitlistOffer.objects.filter(starts_at=SLOT).exists()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from bookings import waitlist
 from bookings.models import WaitlistEntry
 from tests.factories import PatientFactory
-from tests.helpers import NOW, history
+from tests.helpers import NOW, at, book, history
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +186,19 @@ def test_the_front_desk_adds_a_patient_from_their_page(desk, flip, front_desk, p
 def test_a_practitioner_is_not_shown_the_waitlist(client, practitioner):
     client.force_login(practitioner.user)
     assert client.get(reverse("bookings:waitlist")).status_code == 403
+
+
+def test_a_portal_patient_asks_for_earlier_than_a_booking(
+    portal, patient_a, patient_b, flip, injector
+):
+    mine = book(patient_a, injector, flip, at(date(2026, 12, 10), "10:00"))
+    theirs = book(patient_b, injector, flip, at(date(2026, 12, 10), "11:00"))
+    home = portal.get(reverse("portal_home")).content.decode()
+    assert reverse("portal_waitlist_earlier", args=[mine.pk]) in home
+    assert portal.post(reverse("portal_waitlist_earlier", args=[theirs.pk])).status_code == 404
+    response = portal.post(reverse("portal_waitlist_earlier", args=[mine.pk]))
+    assert response["Location"] == reverse("portal_home")
+    entry = WaitlistEntry.objects.get()
+    assert (entry.patient, entry.replaces, entry.latest) == (patient_a, mine, date(2026, 12, 9))
+    again = portal.post(reverse("portal_waitlist_earlier", args=[mine.pk]), follow=True)
+    assert "already on the waitlist" in again.content.decode()

@@ -253,3 +253,29 @@ def test_new_patients_can_be_asked_to_call(visitor, flip, injector):
     assert response.status_code == 200
     assert "New patients book by phone" in response.content.decode()
     assert not Appointment.with_holds.exists() and not OnlineSignup.objects.exists()
+
+
+def test_a_new_patient_asks_for_an_earlier_time_after_booking(visitor, flip, injector):
+    from bookings.models import WaitlistEntry
+
+    through_history(visitor, flip, injector)
+    visitor.post(reverse("online_confirm"), {})
+    done = visitor.get(reverse("online_done")).content.decode()
+    assert reverse("online_waitlist_earlier") in done
+    response = visitor.post(reverse("online_waitlist_earlier"))
+    assert response["Location"] == reverse("online_done")
+    entry = WaitlistEntry.objects.get()
+    appointment = Appointment.objects.get()
+    assert (entry.patient, entry.replaces, entry.latest) == (
+        appointment.patient,
+        appointment,
+        date(2026, 12, 1),
+    )
+    assert (
+        "We will email you if an earlier time opens"
+        in visitor.get(reverse("online_done")).content.decode()
+    )
+
+
+def test_asking_for_earlier_needs_the_visitors_own_booking(client):
+    assert client.post(reverse("online_waitlist_earlier")).status_code == 403

@@ -2,6 +2,8 @@
 books it through the booking service, and every way it can fail is a kind
 page with a way to book another time, never an error."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -9,7 +11,7 @@ from bookings import waitlist
 from bookings.models import Appointment, WaitlistEntry, WaitlistOffer
 from tests.bookings.test_waitlist import SLOT, cancel, taken, waiting  # noqa: F401 (taken: a fixture)
 from tests.factories import PatientFactory
-from tests.helpers import NOW, book
+from tests.helpers import NOW, at, book, history
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +123,25 @@ def test_a_portal_patient_claims_their_own_offer_as_themselves(client, offers, p
     booked = Appointment.objects.get(starts_at=SLOT, status="booked")
     assert booked.booked_by == patient_user
     assert WaitlistEntry.objects.get(pk=offers[0].entry_id).status == "booked"
+
+
+def test_an_offer_in_place_of_a_later_booking_moves_it(
+    client,
+    taken,  # noqa: F811
+    injector,
+    flip,
+    monkeypatch,
+):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+    patient = PatientFactory()
+    history(patient)
+    later = book(patient, injector, flip, at(date(2026, 12, 10), "10:00"))
+    waitlist.waitlist_join_earlier(appointment=later, by=later.booked_by, now=NOW)
+    cancel(taken)
+    url = claim_url(WaitlistOffer.objects.get())
+    page = client.get(url).content.decode()
+    assert "Move to this earlier time?" in page
+    assert "Your appointment on Thursday 10 December, 10:00 moves to this time" in page
+    client.post(url)
+    later.refresh_from_db()
+    assert later.starts_at == SLOT
