@@ -190,10 +190,17 @@ def waitlist_update(
     """The front desk changes an entry's dates, practitioner, notes or status
     (removing it, or putting it back to wait)."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("replaces")
+        .get(pk=entry.pk)
+    )
     status = status or entry.status
     if status == WaitlistEntry.Status.WAITING:
         _check_range(earliest=earliest, latest=latest, now=now)
+        replaces = entry.replaces
+        if replaces is not None and latest >= replaces.local_date:
+            raise NOT_EARLIER.error(day=replaces.local_date.strftime("%A %-d %B"))
         if (
             WaitlistEntry.objects.waiting()
             .filter(patient=entry.patient_id, procedure=entry.procedure_id)

@@ -405,3 +405,12 @@ def test_an_entry_whose_booking_was_cancelled_is_not_offered(taken, later):
     cancel(later)
     cancel(taken)
     assert not WaitlistOffer.objects.filter(starts_at=SLOT).exists()
+
+
+def test_the_front_desk_cannot_stretch_an_earlier_wait_past_the_booking(later):
+    entry = waitlist.waitlist_join_earlier(appointment=later, by=later.booked_by, now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        waitlist.waitlist_update(
+            entry=entry, earliest=entry.earliest, latest=date(2026, 12, 12), now=NOW
+        )
+    assert caught.value.code == "waitlist_not_earlier"
