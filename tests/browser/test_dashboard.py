@@ -41,7 +41,11 @@ def test_every_figure_opens_a_list_of_that_many(browser, live_server, manager, c
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{live_server.url}/manage/")
         page.get_by_role("button", name="Show menu").click()
+        # The menu slides open, then the group drops down: wait for each, or a
+        # click on a loaded machine lands while they are still moving.
+        page.locator(".navbar-collapse.show").wait_for()
         page.get_by_role("button", name="Records").click()
+        page.locator(".dropdown-menu.show").wait_for()
         page.get_by_role("link", name="Audit", exact=True).click()
         page.wait_for_url("**/manage/audit/")  # a click does not wait for the navigation
         shot(page, "manager-audit-390")
