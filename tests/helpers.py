@@ -176,3 +176,41 @@ def take_photos(appointment, *, phase="before", view="front", files=None, by=Non
         by=by or appointment.practitioner.user,
         now=now,
     )
+
+
+def past_visit(patient, practitioner, procedure, starts_at, *, lines=(), photos=()):
+    """An earlier visit: booked, a treatment record with `lines` ((lot, site,
+    amount)) and `photos` ((phase, view)) taken at it, then signed (straight
+    to the database: the pages under test only read it)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from treatments.models import InjectionLine, TreatmentRecord
+
+    appointment = book(patient, practitioner, procedure, starts_at, now=starts_at - timedelta(7))
+    record = TreatmentRecord.objects.create(
+        appointment=appointment,
+        patient=patient,
+        practitioner=practitioner,
+        procedure=procedure,
+        started_at=starts_at,
+        medical_history=patient.histories.first(),
+        no_adverse_events=True,
+    )
+    for lot, site, amount in lines:
+        InjectionLine.objects.create(
+            record=record,
+            lot=lot,
+            product=lot.product,
+            site=site,
+            amount=Decimal(amount),
+            depth="submucosal" if lot.product.agent == "filler" else "intramuscular",
+            needle="30G needle",
+        )
+    for phase, view in photos:
+        take_photos(appointment, phase=phase, view=view, now=starts_at)
+    TreatmentRecord.objects.filter(pk=record.pk).update(
+        status=TreatmentRecord.Status.SIGNED, signed_at=starts_at, signed_by=practitioner.user
+    )
+    record.refresh_from_db()
+    return record

@@ -297,6 +297,11 @@ MATRIX = {
         lambda w: {"appointment_pk": w["record"].appointment_id},
         rule(CLINICIANS),
     ),
+    "treatments:photo_compare": (
+        "get",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
     "treatments:photo_image": (
         "get",
         lambda w: {"pk": w["photo"].pk},

@@ -103,6 +103,7 @@ PARAMETERS = {
     "treatments:reports": ["show", "page"],
     "treatments:complication_summary": ["format"],
     "treatments:complications": ["from", "to"],
+    "treatments:photo_compare": ["view"],
     "bookings:day": ["date"],
     "bookings:week": ["date", "practitioner"],
     "bookings:book": ["q", "practitioner", "date", "time"],

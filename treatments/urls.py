@@ -98,6 +98,7 @@ urlpatterns += [
         views.photo_upload,
         name="photo_upload",
     ),
+    path("patients/<int:patient_pk>/photos/", views.photo_compare, name="photo_compare"),
     path("photos/<int:pk>/photo.jpg", views.photo_image, name="photo_image"),
     path("photos/<int:pk>/thumbnail.jpg", views.photo_thumbnail, name="photo_thumbnail"),
 ]

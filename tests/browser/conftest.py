@@ -17,6 +17,28 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
+
+
+class OneRequestAtATime(ThreadedWSGIServer):
+    """The live server accepts connections in threads as usual (a browser
+    opens several, some idle), but runs the application for one request at a
+    time. On SQLite its threads share the test's one in-memory connection,
+    and a page whose photos load at once (each read audited: a write) failed
+    with "database table is locked" while another request was reading."""
+
+    _one_at_a_time = threading.Lock()
+
+    def set_app(self, application):
+        def serialized(environ, start_response):
+            with self._one_at_a_time:
+                return application(environ, start_response)
+
+        super().set_app(serialized)
+
+
+LiveServerThread.server_class = OneRequestAtATime
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 CHROMIUM = (

@@ -26,6 +26,11 @@ class PhotoQuerySet(models.QuerySet):
     def shown(self):
         return self.filter(hidden_at__isnull=True)
 
+    def of_record(self, record):
+        """The photos of a treatment: taken at its visit (before photos may
+        precede the record) or at a review of it."""
+        return self.filter(Q(appointment_id=record.appointment_id) | Q(record=record))
+
 
 class Photo(models.Model):
     class Phase(models.TextChoices):
@@ -85,3 +90,12 @@ class Photo(models.Model):
     def __str__(self):
         day = timezone.localdate(self.taken_at)
         return f"{self.get_phase_display()} photo, {self.get_view_display()}, {day:%d %b %Y}"
+
+    def sort_key(self):
+        """Before, after, review; then front, obliques, lips; then time."""
+        return (
+            Photo.Phase.values.index(self.phase),
+            Photo.View.values.index(self.view),
+            self.taken_at,
+            self.pk,
+        )

@@ -25,6 +25,7 @@ from treatments.views.consent import (
 from treatments.views.kit import kit, kit_receive, kit_status
 from treatments.views.photos import (
     appointment_photos,
+    photo_compare,
     photo_image,
     photo_thumbnail,
     photo_upload,
@@ -80,6 +81,7 @@ __all__ = [
     "lot_receive",
     "patient_chart",
     "appointment_photos",
+    "photo_compare",
     "photo_image",
     "photo_thumbnail",
     "photo_upload",

@@ -38,6 +38,7 @@ from treatments.models import (
     Complication,
     InjectionLine,
     Lot,
+    Photo,
     TreatmentRecord,
 )
 from treatments.rules import dose_summary
@@ -171,6 +172,13 @@ def _record_page(request, record, *, status=200, **forms):
         if request.user.has_perm("treatments.add_complication")
         else None,
         "verified": record.verify() if record.is_signed else None,
+        "photos": sorted(
+            Photo.objects.visible_to(request.user)
+            .shown()
+            .of_record(record)
+            .select_related("taken_by"),
+            key=Photo.sort_key,
+        ),
     }
     return render(request, "treatments/record.html", context, status=status)
 
@@ -315,12 +323,22 @@ def patient_chart(request, patient_pk):
         )
         .order_by("-started_at")
     )
+    # Each treatment's photos (issue 19): its visit's and its reviews', in one query.
+    photos = sorted(
+        Photo.objects.visible_to(request.user).shown().filter(patient=patient),
+        key=Photo.sort_key,
+    )
     for record in records:
         record.doses = dose_summary(
             [(line.product, line.site_info.lip, line.amount) for line in record.lines.all()], {}
         )
+        record.photo_list = [
+            p
+            for p in photos
+            if p.appointment_id == record.appointment_id or p.record_id == record.pk
+        ]
     log_view(request, what="patient chart", obj=patient, patient=patient)
-    context = {"patient": patient, "records": records}
+    context = {"patient": patient, "records": records, "has_photos": bool(photos)}
     if request.user.has_perm("treatments.add_complication"):
         context["complication_kinds"] = Complication.Kind.choices
     return render(request, "treatments/chart.html", context)
