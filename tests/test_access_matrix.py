@@ -312,6 +312,22 @@ MATRIX = {
         lambda w: {"pk": w["photo"].pk},
         rule({*CLINICIANS, "manager"}),
     ),
+    # Photo consent (issue 19): clinicians and managers read and record it
+    # (the patient signs on their tablet); patients sign and withdraw their
+    # own on the portal; the library (photos outside the record) follows it.
+    "treatments:photo_consent": (
+        "get",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:photo_consent_withdraw": (
+        "post",
+        lambda w: {"patient_pk": w["a"].pk},
+        rule({*CLINICIANS, "manager"}),
+    ),
+    "treatments:portal_photo_consent": ("get", lambda w: {}, rule(PATIENTS)),
+    "treatments:portal_photo_consent_withdraw": ("post", lambda w: {}, rule(PATIENTS)),
+    "treatments:photo_library": ("get", lambda w: {}, rule({*CLINICIANS, "manager"})),
     # Withdrawing: an independent prescriber (neither practitioner here is) or a manager.
     "treatments:prescription_withdraw": (
         "post",

@@ -104,6 +104,7 @@ PARAMETERS = {
     "treatments:complication_summary": ["format"],
     "treatments:complications": ["from", "to"],
     "treatments:photo_compare": ["view"],
+    "treatments:photo_library": ["use"],
     "bookings:day": ["date"],
     "bookings:week": ["date", "practitioner"],
     "bookings:book": ["q", "practitioner", "date", "time"],

@@ -15,6 +15,7 @@ from treatments.models import (
     KitLot,
     KitMedicine,
     Lot,
+    Marketing,
     PatientReport,
     Photo,
     PrescriberAssessment,
@@ -562,3 +563,23 @@ class PhotoUploadForm(ServiceForm):
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "multiple": True}),
     )
+
+
+class PhotoConsentSignForm(ConsentSignForm):
+    """The photo-consent choice, signed like a treatment consent (no date of
+    birth: the patient is logged in, or in front of the practitioner)."""
+
+    training = forms.BooleanField(
+        label=_("Teaching and training: photos shown to clinicians learning, without my name"),
+        required=False,
+    )
+    marketing = forms.ChoiceField(
+        label=_("Marketing"),
+        choices=Marketing.choices,
+        initial=Marketing.NO,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    field_for_code = {**ConsentSignForm.field_for_code, "photo_consent_choice": "marketing"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, ask_birth_date=False, **kwargs)

@@ -102,3 +102,20 @@ urlpatterns += [
     path("photos/<int:pk>/photo.jpg", views.photo_image, name="photo_image"),
     path("photos/<int:pk>/thumbnail.jpg", views.photo_thumbnail, name="photo_thumbnail"),
 ]
+
+# Photo consent (issue 19): signed on the portal or on the clinic's tablet.
+urlpatterns += [
+    path("patients/<int:patient_pk>/photo-consent/", views.photo_consent, name="photo_consent"),
+    path(
+        "patients/<int:patient_pk>/photo-consent/withdraw/",
+        views.photo_consent_withdraw,
+        name="photo_consent_withdraw",
+    ),
+    path("portal/photo-consent/", views.portal_photo_consent, name="portal_photo_consent"),
+    path(
+        "portal/photo-consent/withdraw/",
+        views.portal_photo_consent_withdraw,
+        name="portal_photo_consent_withdraw",
+    ),
+    path("photos/library/", views.photo_library, name="photo_library"),
+]

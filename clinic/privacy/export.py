@@ -30,6 +30,7 @@ from treatments.models import (
     PatientReport,
     PatientReportReview,
     Photo,
+    PhotoConsent,
     PrescriberAssessment,
     Prescription,
     PrescriptionItem,
@@ -110,6 +111,7 @@ def patient_records(patient: Patient) -> dict:
         "waitlist_offers": WaitlistOffer.objects.filter(entry__patient=patient).order_by(
             "offered_at"
         ),
+        "photo_consents": PhotoConsent.objects.filter(patient=patient).order_by("signed_at", "pk"),
         "emails": Notification.objects.filter(patient=patient).order_by("due_at"),
         "who_read_the_records": AuditEvent.objects.filter(patient=patient)
         .select_related("user")
@@ -148,6 +150,18 @@ def patient_export(patient: Patient, *, now=None) -> bytes:
                 archive.writestr(path, png)
                 signatures.append(
                     {"consent": record.pk, "file": path, "sha256": hashlib.sha256(png).hexdigest()}
+                )
+        for record in records["photo_consents"]:
+            if record.signature_png:
+                png = bytes(record.signature_png)
+                path = f"signatures/photo-consent-{record.pk}.png"
+                archive.writestr(path, png)
+                signatures.append(
+                    {
+                        "photo_consent": record.pk,
+                        "file": path,
+                        "sha256": hashlib.sha256(png).hexdigest(),
+                    }
                 )
         archive.writestr("signatures.json", json.dumps(signatures, indent=2))
         photos = []

@@ -35,6 +35,7 @@ from treatments.models import (
     PatientReport,
     PatientReportReview,
     Photo,
+    PhotoConsent,
     PrescriberAssessment,
     Prescription,
     PrescriptionItem,
@@ -104,6 +105,9 @@ def patient_purge(*, patient: Patient, now) -> None:
     read_by_or_about = Q(patient=patient) | (Q(user=user) if user else Q(pk__in=[]))
     photos = Photo.objects.filter(patient=patient)
     files = [name for pair in photos.values_list("image_name", "thumbnail_name") for name in pair]
+    # Each photo consent may supersede the one before: newest first.
+    for pk in PhotoConsent.objects.filter(patient=patient).order_by("-pk").values_list("pk"):
+        _delete(PhotoConsent.objects.filter(pk=pk[0]))
     for queryset in (
         photos,
         PatientReportReview.objects.filter(report__patient=patient),

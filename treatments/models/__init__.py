@@ -33,6 +33,12 @@ from treatments.models.kit import (  # noqa: F401
     KitMedicine,
     KitSettings,
 )
+from treatments.models.photo_consent import (  # noqa: F401
+    Marketing,
+    PhotoConsent,
+    PhotoConsentForm,
+    Use,
+)
 from treatments.models.photos import Photo, PhotoQuerySet  # noqa: F401
 from treatments.models.prescriptions import (  # noqa: F401
     PrescriberAssessment,

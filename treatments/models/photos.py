@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import User
+from treatments.models.photo_consent import Marketing, PhotoConsent, Use, latest_consent_subquery
 from treatments.models.records import TreatmentRecord
 
 
@@ -25,6 +26,26 @@ class PhotoQuerySet(models.QuerySet):
 
     def shown(self):
         return self.filter(hidden_at__isnull=True)
+
+    def for_use(self, use: str, *, identifiable: bool = False):
+        """The photos that may be shown for `use` (photo_consent.Use): the
+        clinical record takes them all; teaching and marketing only those of
+        patients whose newest photo consent is signed and allows it. No
+        consent, or a withdrawal, leaves the clinical record only.
+        `identifiable`: marketing that may show who the patient is."""
+        if use == Use.RECORD:
+            return self
+        photos = self.annotate(
+            consent_kind=latest_consent_subquery("kind"),
+            consent_training=latest_consent_subquery("training"),
+            consent_marketing=latest_consent_subquery("marketing"),
+        ).filter(consent_kind=PhotoConsent.Kind.SIGNED)
+        if use == Use.TRAINING:
+            return photos.filter(consent_training=True)
+        allowed = [Marketing.IDENTIFIABLE]
+        if not identifiable:
+            allowed.append(Marketing.ANONYMISED)
+        return photos.filter(consent_marketing__in=allowed)
 
     def of_record(self, record):
         """The photos of a treatment: taken at its visit (before photos may

@@ -53,6 +53,14 @@ from treatments.services.kit import (  # noqa: F401
     kit_lot_receive,
     kit_state,
 )
+from treatments.services.photo_consent import (  # noqa: F401
+    PHOTO_CONSENT_CHOICE,
+    PHOTO_CONSENT_FORM_OUTDATED,
+    PHOTO_CONSENT_NOT_IN_FORCE,
+    PHOTO_CONSENT_REASON_REQUIRED,
+    photo_consent_sign,
+    photo_consent_withdraw,
+)
 from treatments.services.photos import (  # noqa: F401
     PHOTO_AFTER_NEEDS_RECORD,
     PHOTO_APPOINTMENT_CLOSED,

@@ -23,6 +23,13 @@ from treatments.views.consent import (
     portal_consent,
 )
 from treatments.views.kit import kit, kit_receive, kit_status
+from treatments.views.photo_consent import (
+    photo_consent,
+    photo_consent_withdraw,
+    photo_library,
+    portal_photo_consent,
+    portal_photo_consent_withdraw,
+)
 from treatments.views.photos import (
     appointment_photos,
     photo_compare,
@@ -82,6 +89,11 @@ __all__ = [
     "patient_chart",
     "appointment_photos",
     "photo_compare",
+    "photo_consent",
+    "photo_consent_withdraw",
+    "photo_library",
+    "portal_photo_consent",
+    "portal_photo_consent_withdraw",
     "photo_image",
     "photo_thumbnail",
     "photo_upload",

@@ -21,7 +21,7 @@ from clinic.models import Patient
 from clinic.params import choice_param
 from treatments import services
 from treatments.forms import PhotoUploadForm
-from treatments.models import InjectionLine, Photo, TreatmentRecord
+from treatments.models import InjectionLine, Photo, PhotoConsent, TreatmentRecord
 from treatments.rules import dose_summary
 
 
@@ -58,6 +58,7 @@ def _page(request, appointment, form, *, status=200):
         "phases": Photo.Phase.labels,
         "count": len(photos),
         "max_mb": settings.PHOTO_MAX_MB,
+        "photo_consent": PhotoConsent.objects.latest_for(appointment.patient),
     }
     return render(request, "treatments/photos.html", context, status=status)
 
