@@ -101,10 +101,6 @@ class KitLot(models.Model):
     def __str__(self):
         return f"{self.medicine} lot {self.lot_number} (exp. {self.expiry_date:%d %b %Y})"
 
-    @property
-    def product(self):  # the name the shared stock messages use
-        return self.medicine
-
 
 class KitCheck(AppendOnlyModel):
     """Someone counted the kit: each medicine, how many present and in date."""

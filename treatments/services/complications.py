@@ -25,7 +25,7 @@ from treatments.models import (
     RegulatorReport,
     TreatmentRecord,
 )
-from treatments.rules import CHECK_IN_HOURS
+from treatments.rules import CHECK_IN_HOURS, plain
 
 Kind = ComplicationStep.Kind
 
@@ -353,7 +353,7 @@ def incident_summary(complication):
         )
         entry["amount"] += line.amount
     for entry in products.values():
-        entry["dose"] = f"{plain_amount(entry.pop('amount'))} {entry['unit']}"
+        entry["dose"] = f"{plain(entry.pop('amount'))} {entry['unit']}"
     steps = list(complication.steps.select_related("kit_lot__medicine", "by"))
     signs = [SIGNS[code] for step in steps for code in step.signs if code in SIGNS]
     given = [
@@ -390,10 +390,6 @@ def incident_summary(complication):
             for r in reports
         ],
     }
-
-
-def plain_amount(number):
-    return f"{number.normalize():f}" if hasattr(number, "normalize") else str(number)
 
 
 @transaction.atomic

@@ -43,9 +43,13 @@ def kit(request):
             return redirect("treatments:kit")
     state, findings = kit_status(now)
     stock = in_date_stock(today)
-    lots = KitLot.objects.filter(medicine__is_active=True, quantity_remaining__gt=0)
+    lots = list(
+        KitLot.objects.filter(medicine__is_active=True, quantity_remaining__gt=0)
+        .select_related("medicine")
+        .order_by("medicine__name", "expiry_date")
+    )
     soonest = {}
-    for lot in lots.select_related("medicine").order_by("expiry_date"):
+    for lot in lots:  # by expiry within each medicine: the first seen expires first
         soonest.setdefault(lot.medicine_id, lot)
     checks = list(
         KitCheck.objects.select_related("checked_by").prefetch_related("items__medicine")[
@@ -76,7 +80,7 @@ def kit(request):
             ),
             "every_days": KitSettings.current().check_every_days,
             "today": today,
-            "lots": lots.select_related("medicine").order_by("medicine__name", "expiry_date"),
+            "lots": lots,
         },
     )
 
